@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install dependencies, build, and serve DIR over NFSv3 in the foreground.
+#   sudo bash scripts/run.sh [DIR] [extra loopnfsd args...]
+# DIR defaults to /srv/loopnfs and is created if missing. loopnfsd prints the
+# mount command to use.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DIR=${1:-/srv/loopnfs}
+[ $# -gt 0 ] && shift
+
+bash "$ROOT/scripts/setup.sh" </dev/null
+bash "$ROOT/scripts/build.sh" build </dev/null
+
+mkdir -p "$DIR"
+exec "$ROOT/build/loopnfsd" "$DIR" "$@"
