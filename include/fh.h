@@ -1,0 +1,82 @@
+/*
+ * File handles. A handle names an object by its inode and the kernel's own
+ * handle for it (name_to_handle_at), so it survives renames and restarts.
+ * A keyed SipHash over the handle (key kept in the state directory) makes
+ * every handle one this server issued for an object it found inside the
+ * export; forged or altered bytes fail with BADHANDLE before any lookup.
+ *
+ * Resolution returns an fsobj: a cached O_PATH descriptor plus the fresh
+ * stat of the object, shared and reference counted.
+ */
+#ifndef LOOPNFS_FH_H
+#define LOOPNFS_FH_H
+
+#include "export.h"
+#include "nfs3_prot.h"
+#include "req.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define FH_SIZE_MAX 64
+
+struct fh_buf {
+	uint8_t data[FH_SIZE_MAX];
+	unsigned len;
+};
+
+struct fsobj {
+	int fd; /* O_PATH, never follows symlinks */
+	struct stat st;
+	struct export *ex;
+	/* Lazily opened read/write descriptor for regular files (READ/WRITE). */
+	pthread_mutex_t io_lock;
+	int io_fd;
+	int io_fd_old; /* a read-only fd replaced by a read-write one; closed with the object */
+	int io_flags;
+	/* cache bookkeeping (fh.c) */
+	uint8_t key[40];
+	unsigned keylen;
+	int refs;
+	struct fsobj *hnext, *lprev, *lnext;
+	double last_used;
+	bool unhashed;
+};
+
+/* Load (or create) the handle key. Falls back to an ephemeral key with a warning. */
+int fh_init(const char *state_dir);
+void fh_shutdown(void);
+
+/* Build the handle of the object at (dirfd, name); name "" means dirfd itself. */
+int fh_make(struct export *ex, int dirfd, const char *name, const struct stat *st,
+	    uint64_t parent_ino, struct fh_buf *out);
+/* Handle for an already open object. */
+int fh_make_obj(struct fsobj *obj, uint64_t parent_ino, struct fh_buf *out);
+
+/*
+ * Decode, authenticate and open a client's handle. Also fixes the request's
+ * export and identity. Returns NFS3_OK, NFS3ERR_BADHANDLE, NFS3ERR_STALE...
+ */
+nfsstat3 fh_resolve(struct req *req, const nfs_fh3 *fh, struct fsobj **out);
+/* Resolve the export root. */
+nfsstat3 fh_resolve_root(struct req *req, struct export *ex, struct fsobj **out);
+/* Re-stat a held object (after a change). */
+int fsobj_refresh(struct fsobj *obj);
+void fsobj_put(struct fsobj *obj);
+/* Drop cached state for an inode that was removed through the server. */
+void fh_forget(struct export *ex, dev_t dev, ino_t ino);
+/* Close idle I/O descriptors and objects gone from the filesystem. */
+void fh_cache_sweep(double idle_seconds);
+/* An fd for reading or writing a regular file; opened as root, access is checked by the caller. */
+int fsobj_io_fd(struct fsobj *obj, bool write);
+
+/* Fill an nfs_fh3 that points into buf (which must outlive the reply encode). */
+static inline void fh_to_wire(const struct fh_buf *b, nfs_fh3 *fh)
+{
+	fh->data.data_len = b->len;
+	fh->data.data_val = (char *)b->data;
+}
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * The context one NFS or MOUNT call runs in: the decoded call, the reply
+ * being built, a scratch arena for reply data, and the export/identity that
+ * the first resolved handle fixed.
+ */
+#ifndef LOOPNFS_REQ_H
+#define LOOPNFS_REQ_H
+
+#include "cred.h"
+#include "export.h"
+#include "rpc.h"
+
+#include <rpc/rpc.h>
+#include <stddef.h>
+
+struct arena_chunk;
+
+struct req {
+	const struct rpc_call *call;
+	struct rpc_reply *rep;
+	struct export *ex; /* NULL until a handle was resolved */
+	struct ids ids;
+	bool ids_set;
+	struct arena_chunk *arena;
+	size_t reply_hint; /* expected reply size, for large READDIR replies */
+};
+
+/* Memory that lives until the reply has been encoded. Zeroed. NULL on OOM. */
+void *req_alloc(struct req *req, size_t n);
+char *req_strdup(struct req *req, const char *s, size_t n);
+void req_release(struct req *req);
+
+/* Fix the export for this request and switch to the caller's identity. */
+int req_enter_export(struct req *req, struct export *ex);
+
+typedef void (*proc_fn)(struct req *req, void *args, void *res);
+
+#define PROC_NONIDEMPOTENT 1u /* replayed from the duplicate request cache */
+
+struct proc_desc {
+	const char *name;
+	xdrproc_t xdr_args;
+	size_t args_size;
+	xdrproc_t xdr_res;
+	size_t res_size;
+	proc_fn fn;
+	unsigned flags;
+	/* Frees decoded args when they point into the record (WRITE); default xdr_args. */
+	xdrproc_t xdr_free_args;
+};
+
+struct prog_desc {
+	uint32_t prog;
+	uint32_t vers;
+	const struct proc_desc *procs;
+	size_t nprocs;
+};
+
+/* XDR routine for void arguments and results. */
+bool_t xdr_nothing(XDR *xdrs, void *p);
+
+extern const struct prog_desc nfs3_program;
+extern const struct prog_desc mount1_program;
+extern const struct prog_desc mount3_program;
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * MOUNT v1 and v3 (RFC 1813 appendix I) over the shared export table. v1 is
+ * served for showmount and friends; its MNT would need an NFSv2 handle,
+ * which this server does not issue, so it answers with an error.
+ */
+#define _GNU_SOURCE
+#include "cred.h"
+#include "export.h"
+#include "fh.h"
+#include "log.h"
+#include "mount_prot.h"
+#include "req.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MOUNTLIST_MAX 4096
+
+struct mount_entry {
+	char host[NI_MAXHOST];
+	char dir[MNTPATHLEN + 1];
+};
+
+static pthread_mutex_t mlock = PTHREAD_MUTEX_INITIALIZER;
+static struct mount_entry *mounts;
+static unsigned nmounts;
+
+static void peer_host(const struct req *req, char *out, size_t len)
+{
+	const struct rpc_peer *p = req->call->peer;
+	if (getnameinfo((const struct sockaddr *)&p->addr, p->addrlen, out, (socklen_t)len, NULL, 0,
+			NI_NUMERICHOST) != 0)
+		snprintf(out, len, "unknown");
+}
+
+static void mountlist_add(const char *host, const char *dir)
+{
+	pthread_mutex_lock(&mlock);
+	for (unsigned i = 0; i < nmounts; i++) {
+		if (strcmp(mounts[i].host, host) == 0 && strcmp(mounts[i].dir, dir) == 0) {
+			pthread_mutex_unlock(&mlock);
+			return;
+		}
+	}
+	if (nmounts < MOUNTLIST_MAX) {
+		struct mount_entry *n = realloc(mounts, (nmounts + 1) * sizeof(*mounts));
+		if (n) {
+			mounts = n;
+			snprintf(mounts[nmounts].host, sizeof(mounts[nmounts].host), "%s", host);
+			snprintf(mounts[nmounts].dir, sizeof(mounts[nmounts].dir), "%s", dir);
+			nmounts++;
+		}
+	}
+	pthread_mutex_unlock(&mlock);
+}
+
+/* Remove entries for host (and dir, when given). */
+static void mountlist_remove(const char *host, const char *dir)
+{
+	pthread_mutex_lock(&mlock);
+	for (unsigned i = 0; i < nmounts;) {
+		if (strcmp(mounts[i].host, host) == 0 && (!dir || strcmp(mounts[i].dir, dir) == 0))
+			mounts[i] = mounts[--nmounts];
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&mlock);
+}
+
+static void mnt_null(struct req *req, void *args, void *res)
+{
+}
+
+/* Open a directory below the export root; never leaves the export. */
+static int open_subdir(struct export *ex, const char *sub)
+{
+	if (*sub == '\0')
+		return openat(ex->root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	int fd = (int)syscall(SYS_openat2, ex->root_fd, sub, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) {
+		errno = EACCES; /* no safe way to walk a path on this kernel: refuse */
+		return -1;
+	}
+	return fd;
+}
+
+static mountstat3 mnt_errno(int e)
+{
+	switch (e) {
+	case ENOENT: return MNT3ERR_NOENT;
+	case ENOTDIR: return MNT3ERR_NOTDIR;
+	case EACCES: return MNT3ERR_ACCES;
+	case EPERM: return MNT3ERR_PERM;
+	case ENAMETOOLONG: return MNT3ERR_NAMETOOLONG;
+	case EINVAL: return MNT3ERR_INVAL;
+	case EXDEV: return MNT3ERR_ACCES; /* would leave the export */
+	default: return MNT3ERR_IO;
+	}
+}
+
+static void mnt3_mnt(struct req *req, void *argp, void *resp)
+{
+	dirpath *path = argp;
+	mountres3 *res = resp;
+	const char *sub;
+	struct export *ex = export_find(*path, &sub);
+	if (!ex) {
+		log_info("MNT %s refused: not exported", *path);
+		res->fhs_status = MNT3ERR_NOENT;
+		return;
+	}
+	cred_escalate();
+	int fd = open_subdir(ex, sub);
+	int err = errno;
+	struct stat st;
+	struct fh_buf *b = req_alloc(req, sizeof(*b));
+	if (fd >= 0 && fstat(fd, &st) == 0 && b) {
+		fh_make(ex, fd, "", &st, 0, b);
+		res->fhs_status = MNT3_OK;
+	} else {
+		res->fhs_status = fd < 0 ? mnt_errno(err) : MNT3ERR_SERVERFAULT;
+	}
+	if (fd >= 0)
+		close(fd);
+	cred_restore();
+	if (res->fhs_status != MNT3_OK)
+		return;
+
+	mountres3_ok *ok = &res->mountres3_u.mountinfo;
+	ok->fhandle.fhandle3_len = b->len;
+	ok->fhandle.fhandle3_val = (char *)b->data;
+	int *flavors = req_alloc(req, sizeof(int));
+	if (flavors) {
+		flavors[0] = RPC_AUTH_SYS;
+		ok->auth_flavors.auth_flavors_len = 1;
+		ok->auth_flavors.auth_flavors_val = flavors;
+	}
+	char host[NI_MAXHOST];
+	peer_host(req, host, sizeof(host));
+	mountlist_add(host, *path);
+	log_info("%s mounted %s", host, *path);
+}
+
+static void mnt1_mnt(struct req *req, void *argp, void *resp)
+{
+	fhstatus1 *res = resp;
+	log_info("MOUNT v1 MNT %s refused: NFSv2 is not served, mount with NFSv3",
+		 *(dirpath *)argp);
+	res->fhs_status = EACCES;
+}
+
+static void mnt_dump(struct req *req, void *argp, void *resp)
+{
+	mountlist *res = resp;
+	mountlist *tail = res;
+	pthread_mutex_lock(&mlock);
+	for (unsigned i = 0; i < nmounts; i++) {
+		struct mountbody *b = req_alloc(req, sizeof(*b));
+		if (!b)
+			break;
+		b->ml_hostname = req_strdup(req, mounts[i].host, strlen(mounts[i].host));
+		b->ml_directory = req_strdup(req, mounts[i].dir, strlen(mounts[i].dir));
+		if (!b->ml_hostname || !b->ml_directory)
+			break;
+		*tail = b;
+		tail = &b->ml_next;
+	}
+	pthread_mutex_unlock(&mlock);
+}
+
+static void mnt_umnt(struct req *req, void *argp, void *resp)
+{
+	char host[NI_MAXHOST];
+	peer_host(req, host, sizeof(host));
+	mountlist_remove(host, *(dirpath *)argp);
+}
+
+static void mnt_umntall(struct req *req, void *argp, void *resp)
+{
+	char host[NI_MAXHOST];
+	peer_host(req, host, sizeof(host));
+	mountlist_remove(host, NULL);
+}
+
+static void mnt_export(struct req *req, void *argp, void *resp)
+{
+	exports *res = resp;
+	exports *tail = res;
+	for (unsigned i = 0; i < export_count(); i++) {
+		struct export *ex = export_get(i);
+		struct exportnode *n = req_alloc(req, sizeof(*n));
+		struct groupnode *g = req_alloc(req, sizeof(*g));
+		if (!n || !g)
+			break;
+		n->ex_dir = ex->path;
+		g->gr_name = "*";
+		n->ex_groups = g;
+		*tail = n;
+		tail = &n->ex_next;
+	}
+}
+
+/*
+ * Results are built in the request arena, so nothing here is freed by
+ * xdr_free: the void-result procedures use xdr_void for both.
+ */
+#define MPROC(NAME, fn, xa, sa, xr, sr) { NAME, (xdrproc_t)xa, sa, (xdrproc_t)xr, sr, fn, 0, NULL }
+
+static const struct proc_desc mount1_procs[] = {
+	[MOUNTPROC1_NULL] = MPROC("MNT1_NULL", mnt_null, xdr_nothing, 0, xdr_nothing, 0),
+	[MOUNTPROC1_MNT] = MPROC("MNT1_MNT", mnt1_mnt, xdr_dirpath, sizeof(dirpath), xdr_fhstatus1,
+				 sizeof(fhstatus1)),
+	[MOUNTPROC1_DUMP] = MPROC("MNT1_DUMP", mnt_dump, xdr_nothing, 0, xdr_mountlist,
+				  sizeof(mountlist)),
+	[MOUNTPROC1_UMNT] = MPROC("MNT1_UMNT", mnt_umnt, xdr_dirpath, sizeof(dirpath), xdr_nothing, 0),
+	[MOUNTPROC1_UMNTALL] = MPROC("MNT1_UMNTALL", mnt_umntall, xdr_nothing, 0, xdr_nothing, 0),
+	[MOUNTPROC1_EXPORT] = MPROC("MNT1_EXPORT", mnt_export, xdr_nothing, 0, xdr_exports,
+				    sizeof(exports)),
+};
+
+static const struct proc_desc mount3_procs[] = {
+	[MOUNTPROC3_NULL] = MPROC("MNT3_NULL", mnt_null, xdr_nothing, 0, xdr_nothing, 0),
+	[MOUNTPROC3_MNT] = MPROC("MNT3_MNT", mnt3_mnt, xdr_dirpath, sizeof(dirpath), xdr_mountres3,
+				 sizeof(mountres3)),
+	[MOUNTPROC3_DUMP] = MPROC("MNT3_DUMP", mnt_dump, xdr_nothing, 0, xdr_mountlist,
+				  sizeof(mountlist)),
+	[MOUNTPROC3_UMNT] = MPROC("MNT3_UMNT", mnt_umnt, xdr_dirpath, sizeof(dirpath), xdr_nothing, 0),
+	[MOUNTPROC3_UMNTALL] = MPROC("MNT3_UMNTALL", mnt_umntall, xdr_nothing, 0, xdr_nothing, 0),
+	[MOUNTPROC3_EXPORT] = MPROC("MNT3_EXPORT", mnt_export, xdr_nothing, 0, xdr_exports,
+				    sizeof(exports)),
+};
+
+const struct prog_desc mount1_program = { MOUNT_PROGRAM, MOUNT_V1, mount1_procs,
+					  sizeof(mount1_procs) / sizeof(mount1_procs[0]) };
+const struct prog_desc mount3_program = { MOUNT_PROGRAM, MOUNT_V3, mount3_procs,
+					  sizeof(mount3_procs) / sizeof(mount3_procs[0]) };
+
+void mount_shutdown(void)
+{
+	pthread_mutex_lock(&mlock);
+	free(mounts);
+	mounts = NULL;
+	nmounts = 0;
+	pthread_mutex_unlock(&mlock);
+}

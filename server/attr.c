@@ -1,0 +1,74 @@
+/* Attribute conversion. */
+#include "attr.h"
+
+#include <string.h>
+#include <sys/sysmacros.h>
+
+ftype3 attr_ftype(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return NF3REG;
+	case S_IFDIR: return NF3DIR;
+	case S_IFBLK: return NF3BLK;
+	case S_IFCHR: return NF3CHR;
+	case S_IFLNK: return NF3LNK;
+	case S_IFSOCK: return NF3SOCK;
+	case S_IFIFO: return NF3FIFO;
+	}
+	return NF3REG;
+}
+
+static void ts(nfstime3 *out, const struct timespec *in)
+{
+	out->seconds = (uint32)in->tv_sec;
+	out->nseconds = (uint32)in->tv_nsec;
+}
+
+void attr_fill(const struct export *ex, const struct stat *st, fattr3 *out)
+{
+	out->type = attr_ftype(st->st_mode);
+	out->mode = st->st_mode & 07777;
+	out->nlink = (uint32)st->st_nlink;
+	out->uid = st->st_uid;
+	out->gid = st->st_gid;
+	out->size = (size3)st->st_size;
+	out->used = (size3)st->st_blocks * 512;
+	out->rdev.specdata1 = major(st->st_rdev);
+	out->rdev.specdata2 = minor(st->st_rdev);
+	/* Objects on a filesystem mounted below the export keep their own fsid. */
+	out->fsid = ex && st->st_dev == ex->dev ? ex->fsid : (uint64)st->st_dev;
+	out->fileid = st->st_ino;
+	ts(&out->atime, &st->st_atim);
+	ts(&out->mtime, &st->st_mtim);
+	ts(&out->ctime, &st->st_ctim);
+}
+
+void attr_post_op(const struct export *ex, const struct stat *st, post_op_attr *out)
+{
+	out->attributes_follow = st != NULL;
+	if (st)
+		attr_fill(ex, st, &out->post_op_attr_u.attributes);
+}
+
+void attr_post_op_fd(const struct export *ex, int fd, post_op_attr *out)
+{
+	struct stat st;
+	attr_post_op(ex, fd >= 0 && fstat(fd, &st) == 0 ? &st : NULL, out);
+}
+
+void attr_pre_op(const struct stat *st, pre_op_attr *out)
+{
+	out->attributes_follow = st != NULL;
+	if (!st)
+		return;
+	wcc_attr *w = &out->pre_op_attr_u.attributes;
+	w->size = (size3)st->st_size;
+	ts(&w->mtime, &st->st_mtim);
+	ts(&w->ctime, &st->st_ctim);
+}
+
+void attr_wcc(const struct export *ex, const struct stat *before, int fd, wcc_data *out)
+{
+	attr_pre_op(before, &out->before);
+	attr_post_op_fd(ex, fd, &out->after);
+}

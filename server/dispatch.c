@@ -1,0 +1,210 @@
+/*
+ * Program/procedure dispatch: find the procedure, decode its arguments with
+ * the rpcgen XDR routines, run it, encode the result. NFS errors are data in
+ * the result; only transport-level failures become RPC errors.
+ */
+#include "drc.h"
+#include "log.h"
+#include "req.h"
+
+#include <arpa/inet.h>
+#include <rpc/rpc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_CHUNK (64 * 1024)
+#define REPLY_DEFAULT (8 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+bool_t xdr_nothing(XDR *xdrs, void *p)
+{
+	return TRUE;
+}
+
+void *req_alloc(struct req *req, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	struct arena_chunk *c = req->arena;
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->used = 0;
+		c->cap = cap;
+		c->next = req->arena;
+		req->arena = c;
+	}
+	void *p = (char *)c->data + c->used;
+	c->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *req_strdup(struct req *req, const char *s, size_t n)
+{
+	char *p = req_alloc(req, n + 1);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+void req_release(struct req *req)
+{
+	while (req->arena) {
+		struct arena_chunk *next = req->arena->next;
+		free(req->arena);
+		req->arena = next;
+	}
+}
+
+int req_enter_export(struct req *req, struct export *ex)
+{
+	req->ex = ex;
+	cred_map(&req->call->cred, req->call->peer, ex, &req->ids);
+	req->ids_set = true;
+	int rc = cred_apply(&req->ids);
+	if (rc)
+		log_error("cannot switch to uid %u gid %u: %s", (unsigned)req->ids.uid,
+			  (unsigned)req->ids.gid, strerror(-rc));
+	return rc;
+}
+
+static const struct prog_desc *const programs[] = { &nfs3_program, &mount1_program,
+						   &mount3_program };
+
+static const struct prog_desc *find_program(uint32_t prog, uint32_t vers, uint32_t *low,
+					    uint32_t *high, bool *prog_known)
+{
+	*prog_known = false;
+	*low = UINT32_MAX;
+	*high = 0;
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+		const struct prog_desc *p = programs[i];
+		if (p->prog != prog)
+			continue;
+		*prog_known = true;
+		if (p->vers < *low)
+			*low = p->vers;
+		if (p->vers > *high)
+			*high = p->vers;
+		if (p->vers == vers)
+			return p;
+	}
+	return NULL;
+}
+
+/* Encode res after the accepted-reply header already in rep. */
+static bool encode_result(struct rpc_reply *rep, const struct proc_desc *pd, void *res,
+			  size_t hint)
+{
+	size_t start = rep->len;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		size_t room = attempt == 0 ? hint : (size_t)xdr_sizeof(pd->xdr_res, res) + 64;
+		if (!rpc_reply_reserve(rep, room))
+			return false;
+		XDR x;
+		xdrmem_create(&x, (char *)rep->buf + start, (u_int)(rep->cap - start), XDR_ENCODE);
+		bool ok = pd->xdr_res(&x, res);
+		if (ok) {
+			rep->len = start + xdr_getpos(&x);
+			xdr_destroy(&x);
+			return true;
+		}
+		xdr_destroy(&x);
+	}
+	return false;
+}
+
+static void run_proc(const struct rpc_call *call, const struct proc_desc *pd,
+		     struct rpc_reply *rep)
+{
+	void *args = calloc(1, pd->args_size ? pd->args_size : 1);
+	void *res = calloc(1, pd->res_size ? pd->res_size : 1);
+	if (!args || !res) {
+		rpc_encode_accepted(rep, call->xid, ACC_SYSTEM_ERR);
+		goto out;
+	}
+	XDR x;
+	xdrmem_create(&x, (char *)call->args, (u_int)call->args_len, XDR_DECODE);
+	bool decoded = pd->xdr_args(&x, args);
+	xdr_destroy(&x);
+	if (!decoded) {
+		log_debug("%s: undecodable arguments", pd->name);
+		rpc_encode_accepted(rep, call->xid, ACC_GARBAGE_ARGS);
+		xdr_free(pd->xdr_free_args ? pd->xdr_free_args : pd->xdr_args, args);
+		goto out;
+	}
+
+	struct req req = { .call = call, .rep = rep };
+	void *drc_token = NULL;
+	if (pd->flags & PROC_NONIDEMPOTENT) {
+		switch (drc_begin(call, rep, &drc_token)) {
+		case DRC_REPLAY:
+			log_debug("%s xid %#x: replayed from the duplicate request cache", pd->name,
+				  call->xid);
+			goto free_args;
+		case DRC_IN_PROGRESS:
+			rep->drop = true;
+			goto free_args;
+		case DRC_NEW:
+			break;
+		}
+	}
+
+	pd->fn(&req, args, res);
+	log_debug("%s xid %#x from %s: status %d", pd->name, call->xid,
+		  call->peer->is_tcp ? "tcp" : "udp", pd->res_size ? *(int *)res : 0);
+
+	rpc_encode_accepted(rep, call->xid, ACC_SUCCESS);
+	size_t hint = req.reply_hint > REPLY_DEFAULT ? req.reply_hint : REPLY_DEFAULT;
+	if (!encode_result(rep, pd, res, hint)) {
+		log_error("%s: cannot encode reply", pd->name);
+		free(rep->payload);
+		rep->payload = NULL;
+		rep->payload_len = 0;
+		rpc_encode_accepted(rep, call->xid, ACC_SYSTEM_ERR);
+	} else if (rep->payload_len) {
+		/* Bulk data goes out after the header; the encoded length was 0. */
+		uint32_t be = htonl((uint32_t)rep->payload_len);
+		memcpy(rep->buf + rep->len - 4, &be, 4);
+	}
+	if (drc_token)
+		drc_finish(drc_token, rep);
+	req_release(&req);
+free_args:
+	xdr_free(pd->xdr_free_args ? pd->xdr_free_args : pd->xdr_args, args);
+out:
+	free(args);
+	free(res);
+}
+
+void rpc_process(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
+		 struct rpc_reply *rep)
+{
+	struct rpc_call call;
+	if (!rpc_parse_call(rec, len, &call, rep))
+		return;
+	call.peer = peer;
+
+	uint32_t low, high;
+	bool prog_known;
+	const struct prog_desc *p = find_program(call.prog, call.vers, &low, &high, &prog_known);
+	if (!p) {
+		if (prog_known)
+			rpc_encode_prog_mismatch(rep, call.xid, low, high);
+		else
+			rpc_encode_accepted(rep, call.xid, ACC_PROG_UNAVAIL);
+		return;
+	}
+	if (call.proc >= p->nprocs || !p->procs[call.proc].fn) {
+		rpc_encode_accepted(rep, call.xid, ACC_PROC_UNAVAIL);
+		return;
+	}
+	run_proc(&call, &p->procs[call.proc], rep);
+}

@@ -1,0 +1,659 @@
+/*
+ * File handle encoding, authentication and resolution, and the cache of
+ * resolved objects.
+ *
+ * Wire layout (all big-endian), 24 + khlen bytes, at most 64:
+ *   0      version (1)
+ *   1      ftype3 of the object (informational)
+ *   2      export index
+ *   3      khlen: length of the kernel handle at 24
+ *   4..7   kernel handle type (name_to_handle_at)
+ *   8..15  inode number
+ *   16..23 SipHash-2-4 of bytes 0..15 and the kernel handle
+ *   24..   kernel handle (inode + generation, as the filesystem encodes it)
+ */
+#define _GNU_SOURCE
+#include "fh.h"
+
+#include "cred.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FH_VERSION 1
+#define FH_HDR 24
+#define FH_KH_MAX (FH_SIZE_MAX - FH_HDR)
+#define FH_KEYLEN 16 /* bytes 0..15: identity without the MAC */
+
+#define CACHE_BUCKETS 16384
+#define CACHE_MAX_DEFAULT 8192
+#define ANCESTRY_MAX_DEPTH 4096
+#define SEARCH_MAX_ENTRIES (4u << 20)
+
+static unsigned char mac_key[crypto_shorthash_KEYBYTES];
+
+static struct {
+	pthread_mutex_t lock;
+	struct fsobj *buckets[CACHE_BUCKETS];
+	struct fsobj *lru_head, *lru_tail; /* head = most recent */
+	unsigned count, max;
+} C = { .lock = PTHREAD_MUTEX_INITIALIZER, .max = CACHE_MAX_DEFAULT };
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- key ---- */
+
+static int load_key(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		ssize_t n = read(fd, mac_key, sizeof(mac_key));
+		close(fd);
+		return n == (ssize_t)sizeof(mac_key) ? 0 : -EINVAL;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	randombytes_buf(mac_key, sizeof(mac_key));
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	bool ok = write(fd, mac_key, sizeof(mac_key)) == (ssize_t)sizeof(mac_key) &&
+		  fsync(fd) == 0;
+	close(fd);
+	/* link() instead of rename(): two servers starting at once agree on one key. */
+	if (!ok || link(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		if (ok && e == EEXIST)
+			return load_key(path);
+		return -(ok ? e : EIO);
+	}
+	unlink(tmp);
+	return 0;
+}
+
+int fh_init(const char *state_dir)
+{
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return -1;
+	}
+	char path[PATH_MAX];
+	int rc = -ENOENT;
+	if (state_dir) {
+		mkdir(state_dir, 0700);
+		if (snprintf(path, sizeof(path), "%s/handle.key", state_dir) < (int)sizeof(path))
+			rc = load_key(path);
+	}
+	if (rc != 0) {
+		randombytes_buf(mac_key, sizeof(mac_key));
+		log_warn("no usable state directory (%s): file handles will not survive a "
+			 "restart of loopnfsd",
+			 state_dir ? strerror(-rc) : "none given");
+	}
+	return 0;
+}
+
+/* ---- encoding ---- */
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32));
+	put_be32(p + 4, (uint32_t)v);
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static void fh_mac(const uint8_t *h, unsigned len, uint8_t out[8])
+{
+	uint8_t msg[FH_SIZE_MAX];
+	memcpy(msg, h, FH_KEYLEN);
+	memcpy(msg + FH_KEYLEN, h + FH_HDR, len - FH_HDR);
+	crypto_shorthash(out, msg, len - (FH_HDR - FH_KEYLEN), mac_key);
+}
+
+static uint8_t ftype_of(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG: return NF3REG;
+	case S_IFDIR: return NF3DIR;
+	case S_IFBLK: return NF3BLK;
+	case S_IFCHR: return NF3CHR;
+	case S_IFLNK: return NF3LNK;
+	case S_IFSOCK: return NF3SOCK;
+	default: return NF3FIFO;
+	}
+}
+
+int fh_make(struct export *ex, int dirfd, const char *name, const struct stat *st,
+	    uint64_t parent_ino, struct fh_buf *out)
+{
+	(void)parent_ino; /* handles must be canonical per object, so no parent hint */
+	union {
+		struct file_handle fh;
+		uint8_t raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+	} k;
+	int mount_id;
+	unsigned khlen = 0;
+	uint32_t khtype = 0;
+
+	k.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(dirfd, name, &k.fh, &mount_id, name[0] ? 0 : AT_EMPTY_PATH) == 0 &&
+	    k.fh.handle_bytes <= FH_KH_MAX) {
+		khlen = k.fh.handle_bytes;
+		khtype = (uint32_t)k.fh.handle_type;
+	}
+	/* else: no export support on this fs; resolution falls back to searching. */
+
+	uint8_t *h = out->data;
+	h[0] = FH_VERSION;
+	h[1] = ftype_of(st->st_mode);
+	h[2] = (uint8_t)ex->idx;
+	h[3] = (uint8_t)khlen;
+	put_be32(h + 4, khtype);
+	put_be64(h + 8, (uint64_t)st->st_ino);
+	memcpy(h + FH_HDR, k.fh.f_handle, khlen);
+	out->len = FH_HDR + khlen;
+	fh_mac(h, out->len, h + 16);
+	return 0;
+}
+
+int fh_make_obj(struct fsobj *obj, uint64_t parent_ino, struct fh_buf *out)
+{
+	return fh_make(obj->ex, obj->fd, "", &obj->st, parent_ino, out);
+}
+
+/* ---- cache ---- */
+
+static unsigned bucket_of(unsigned exidx, uint64_t ino)
+{
+	uint64_t x = ino * 0x9E3779B97F4A7C15ull ^ exidx;
+	return (unsigned)(x >> 32) % CACHE_BUCKETS;
+}
+
+static void lru_unlink(struct fsobj *o)
+{
+	if (o->lprev)
+		o->lprev->lnext = o->lnext;
+	else
+		C.lru_head = o->lnext;
+	if (o->lnext)
+		o->lnext->lprev = o->lprev;
+	else
+		C.lru_tail = o->lprev;
+	o->lprev = o->lnext = NULL;
+}
+
+static void lru_push_front(struct fsobj *o)
+{
+	o->lnext = C.lru_head;
+	o->lprev = NULL;
+	if (C.lru_head)
+		C.lru_head->lprev = o;
+	C.lru_head = o;
+	if (!C.lru_tail)
+		C.lru_tail = o;
+}
+
+static void obj_free(struct fsobj *o)
+{
+	if (o->io_fd >= 0)
+		close(o->io_fd);
+	if (o->io_fd_old >= 0)
+		close(o->io_fd_old);
+	close(o->fd);
+	pthread_mutex_destroy(&o->io_lock);
+	free(o);
+}
+
+/* Remove from the table; freed when the last reference goes. Lock held. */
+static void cache_unhash(struct fsobj *o)
+{
+	if (o->unhashed)
+		return;
+	unsigned b = bucket_of(o->ex->idx, o->st.st_ino);
+	for (struct fsobj **pp = &C.buckets[b]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == o) {
+			*pp = o->hnext;
+			break;
+		}
+	}
+	lru_unlink(o);
+	o->unhashed = true;
+	C.count--;
+	if (o->refs == 0)
+		obj_free(o);
+}
+
+static struct fsobj *cache_lookup(const uint8_t *key, unsigned keylen, unsigned exidx, uint64_t ino)
+{
+	pthread_mutex_lock(&C.lock);
+	struct fsobj *o = C.buckets[bucket_of(exidx, ino)];
+	for (; o; o = o->hnext)
+		if (o->keylen == keylen && memcmp(o->key, key, keylen) == 0)
+			break;
+	if (o) {
+		o->refs++;
+		lru_unlink(o);
+		lru_push_front(o);
+	}
+	pthread_mutex_unlock(&C.lock);
+	return o;
+}
+
+/* Insert o (refs already 1 for the caller); returns the cached twin if one raced in. */
+static struct fsobj *cache_insert(struct fsobj *o)
+{
+	pthread_mutex_lock(&C.lock);
+	unsigned b = bucket_of(o->ex->idx, o->st.st_ino);
+	for (struct fsobj *x = C.buckets[b]; x; x = x->hnext) {
+		if (x->keylen == o->keylen && memcmp(x->key, o->key, o->keylen) == 0) {
+			x->refs++;
+			pthread_mutex_unlock(&C.lock);
+			obj_free(o);
+			return x;
+		}
+	}
+	o->hnext = C.buckets[b];
+	C.buckets[b] = o;
+	lru_push_front(o);
+	C.count++;
+	/* Evict the least recently used objects nobody holds. */
+	for (struct fsobj *v = C.lru_tail; v && C.count > C.max;) {
+		struct fsobj *prev = v->lprev;
+		if (v->refs == 0)
+			cache_unhash(v);
+		v = prev;
+	}
+	pthread_mutex_unlock(&C.lock);
+	return o;
+}
+
+void fsobj_put(struct fsobj *o)
+{
+	if (!o)
+		return;
+	pthread_mutex_lock(&C.lock);
+	o->last_used = now_s();
+	bool gone = --o->refs == 0 && o->unhashed;
+	pthread_mutex_unlock(&C.lock);
+	if (gone)
+		obj_free(o);
+}
+
+void fh_forget(struct export *ex, dev_t dev, ino_t ino)
+{
+	pthread_mutex_lock(&C.lock);
+	struct fsobj *o = C.buckets[bucket_of(ex->idx, ino)], *next;
+	for (; o; o = next) {
+		next = o->hnext;
+		if (o->ex == ex && o->st.st_ino == ino && o->st.st_dev == dev)
+			cache_unhash(o);
+	}
+	pthread_mutex_unlock(&C.lock);
+}
+
+void fh_cache_sweep(double idle_seconds)
+{
+	double now = now_s();
+	pthread_mutex_lock(&C.lock);
+	for (struct fsobj *o = C.lru_tail, *prev; o; o = prev) {
+		prev = o->lprev;
+		if (o->refs != 0)
+			continue;
+		struct stat st;
+		if (fstat(o->fd, &st) < 0 || st.st_nlink == 0) {
+			/* Removed behind our back: let the space go. */
+			cache_unhash(o);
+			continue;
+		}
+		if (o->io_fd >= 0 && now - o->last_used > idle_seconds) {
+			close(o->io_fd);
+			o->io_fd = -1;
+			if (o->io_fd_old >= 0)
+				close(o->io_fd_old);
+			o->io_fd_old = -1;
+		}
+	}
+	pthread_mutex_unlock(&C.lock);
+}
+
+void fh_shutdown(void)
+{
+	pthread_mutex_lock(&C.lock);
+	while (C.lru_head) {
+		struct fsobj *o = C.lru_head;
+		cache_unhash(o);
+		if (o->refs) /* still referenced by a stuck request: leave it */
+			o->unhashed = true;
+	}
+	pthread_mutex_unlock(&C.lock);
+}
+
+/* ---- resolution ---- */
+
+static bool same_obj(const struct stat *a, dev_t dev, ino_t ino)
+{
+	return a->st_dev == dev && a->st_ino == ino;
+}
+
+/*
+ * A directory is inside the export when walking ".." reaches the export root
+ * before the filesystem root. This catches directories moved out of the
+ * export after their handle was issued.
+ */
+static bool dir_inside_export(struct export *ex, int fd)
+{
+	int cur = dup(fd);
+	bool inside = false;
+	for (int depth = 0; cur >= 0 && depth < ANCESTRY_MAX_DEPTH; depth++) {
+		struct stat st;
+		if (fstat(cur, &st) < 0 || st.st_dev != ex->dev)
+			break;
+		if (st.st_ino == ex->root_ino) {
+			inside = true;
+			break;
+		}
+		int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		struct stat ust;
+		if (up < 0 || fstat(up, &ust) < 0 || same_obj(&ust, st.st_dev, st.st_ino)) {
+			if (up >= 0)
+				close(up);
+			break; /* reached the filesystem root */
+		}
+		close(cur);
+		cur = up;
+	}
+	if (cur >= 0)
+		close(cur);
+	return inside;
+}
+
+struct search {
+	struct export *ex;
+	uint64_t ino;
+	const uint8_t *kh;
+	unsigned khlen;
+	unsigned long visited;
+	int found_fd;
+};
+
+static bool search_match(struct search *s, int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && same_obj(&st, s->ex->dev, s->ino)) {
+		struct fh_buf b;
+		fh_make(s->ex, fd, "", &st, 0, &b);
+		if (b.len - FH_HDR == s->khlen && memcmp(b.data + FH_HDR, s->kh, s->khlen) == 0) {
+			s->found_fd = fd;
+			return true;
+		}
+	}
+	close(fd);
+	return false;
+}
+
+/* Depth-first walk of the export for an inode: the fallback without open_by_handle_at. */
+static bool search_dir(struct search *s, int dirfd, int depth)
+{
+	if (depth > 256)
+		return false;
+	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return false;
+	}
+	bool found = false;
+	struct dirent *de;
+	while (!found && (de = readdir(d)) && s->visited++ < SEARCH_MAX_ENTRIES) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_ino == s->ino && search_match(s, dfd, de->d_name)) {
+			found = true;
+			break;
+		}
+		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
+			int sub = openat(dfd, de->d_name,
+					 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				continue;
+			struct stat st;
+			if (fstat(sub, &st) == 0 && st.st_dev == s->ex->dev)
+				found = search_dir(s, sub, depth + 1);
+			close(sub);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static int open_by_kernel_handle(struct export *ex, const uint8_t *h, unsigned khlen)
+{
+	union {
+		struct file_handle fh;
+		uint8_t raw[sizeof(struct file_handle) + FH_KH_MAX];
+	} k;
+	k.fh.handle_bytes = khlen;
+	k.fh.handle_type = (int)get_be32(h + 4);
+	memcpy(k.fh.f_handle, h + FH_HDR, khlen);
+	int fd = open_by_handle_at(ex->mount_fd, &k.fh, O_PATH | O_CLOEXEC);
+	return fd >= 0 ? fd : -errno;
+}
+
+/* Find the object named by a verified handle without the cache. */
+static nfsstat3 fh_open_uncached(struct export *ex, const uint8_t *h, unsigned len, int *out_fd)
+{
+	uint64_t ino = get_be64(h + 8);
+	unsigned khlen = h[3];
+	int fd = -ESTALE;
+
+	cred_escalate();
+	if (ino == ex->root_ino) {
+		fd = openat(ex->root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	} else if (khlen > 0 && cred_server_is_root()) {
+		fd = open_by_kernel_handle(ex, h, khlen);
+	} else {
+		struct search s = { ex, ino, h + FH_HDR, khlen, 0, -1 };
+		if (search_dir(&s, ex->root_fd, 0))
+			fd = s.found_fd;
+	}
+
+	nfsstat3 st = NFS3_OK;
+	struct stat sb;
+	if (fd < 0) {
+		st = fd == -ENOMEM ? NFS3ERR_JUKEBOX : NFS3ERR_STALE;
+	} else if (fstat(fd, &sb) < 0 || !same_obj(&sb, ex->dev, (ino_t)ino) || sb.st_nlink == 0) {
+		st = NFS3ERR_STALE;
+	} else if (S_ISDIR(sb.st_mode) && !dir_inside_export(ex, fd)) {
+		log_warn("handle names a directory outside export %s: refused", ex->path);
+		st = NFS3ERR_STALE;
+	}
+	cred_restore();
+	if (st != NFS3_OK && fd >= 0)
+		close(fd);
+	else
+		*out_fd = fd;
+	return st;
+}
+
+static nfsstat3 fh_verify(const nfs_fh3 *fh, struct export **ex)
+{
+	const uint8_t *h = (const uint8_t *)fh->data.data_val;
+	unsigned len = fh->data.data_len;
+	if (len < FH_HDR || len > FH_SIZE_MAX || h[0] != FH_VERSION || h[3] != len - FH_HDR)
+		return NFS3ERR_BADHANDLE;
+	uint8_t mac[8];
+	fh_mac(h, len, mac);
+	if (sodium_memcmp(mac, h + 16, 8) != 0)
+		return NFS3ERR_BADHANDLE;
+	*ex = export_get(h[2]);
+	/* An export that went away makes its handles stale, not bad. */
+	return *ex ? NFS3_OK : NFS3ERR_STALE;
+}
+
+static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export *ex,
+				  struct fsobj **out)
+{
+	uint8_t key[FH_KEYLEN + FH_KH_MAX];
+	unsigned keylen = FH_KEYLEN + h[3];
+	memcpy(key, h, FH_KEYLEN);
+	key[1] = 0; /* ftype is not identity */
+	memcpy(key + FH_KEYLEN, h + FH_HDR, h[3]);
+	uint64_t ino = get_be64(h + 8);
+
+	struct fsobj *o = cache_lookup(key, keylen, ex->idx, ino);
+	if (o) {
+		if (fstat(o->fd, &o->st) == 0 && o->st.st_nlink > 0) {
+			*out = o;
+			return NFS3_OK;
+		}
+		/* Gone since it was cached. */
+		pthread_mutex_lock(&C.lock);
+		cache_unhash(o);
+		pthread_mutex_unlock(&C.lock);
+		fsobj_put(o);
+		return NFS3ERR_STALE;
+	}
+
+	int fd;
+	nfsstat3 st = fh_open_uncached(ex, h, len, &fd);
+	if (st != NFS3_OK)
+		return st;
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		close(fd);
+		return NFS3ERR_JUKEBOX;
+	}
+	o->fd = fd;
+	o->io_fd = -1;
+	o->io_fd_old = -1;
+	o->ex = ex;
+	o->refs = 1;
+	pthread_mutex_init(&o->io_lock, NULL);
+	memcpy(o->key, key, keylen);
+	o->keylen = keylen;
+	if (fstat(fd, &o->st) < 0) {
+		obj_free(o);
+		return NFS3ERR_STALE;
+	}
+	*out = cache_insert(o);
+	return NFS3_OK;
+}
+
+nfsstat3 fh_resolve(struct req *req, const nfs_fh3 *fh, struct fsobj **out)
+{
+	struct export *ex;
+	*out = NULL;
+	nfsstat3 st = fh_verify(fh, &ex);
+	if (st != NFS3_OK)
+		return st;
+	st = fh_lookup_or_open((const uint8_t *)fh->data.data_val, fh->data.data_len, ex, out);
+	if (st != NFS3_OK)
+		return st;
+	if (!req->ex && req_enter_export(req, ex) != 0) {
+		fsobj_put(*out);
+		*out = NULL;
+		return NFS3ERR_SERVERFAULT;
+	}
+	return NFS3_OK;
+}
+
+nfsstat3 fh_resolve_root(struct req *req, struct export *ex, struct fsobj **out)
+{
+	struct stat st;
+	struct fh_buf b;
+	if (fstat(ex->root_fd, &st) < 0)
+		return NFS3ERR_STALE;
+	fh_make(ex, ex->root_fd, "", &st, 0, &b);
+	nfs_fh3 fh;
+	fh_to_wire(&b, &fh);
+	return fh_resolve(req, &fh, out);
+}
+
+int fsobj_refresh(struct fsobj *obj)
+{
+	return fstat(obj->fd, &obj->st) < 0 ? -errno : 0;
+}
+
+int fsobj_io_fd(struct fsobj *obj, bool write)
+{
+	int want = write ? O_RDWR : O_RDONLY;
+	pthread_mutex_lock(&obj->io_lock);
+	if (obj->io_fd >= 0 && (obj->io_flags == O_RDWR || obj->io_flags == want)) {
+		int fd = obj->io_fd;
+		pthread_mutex_unlock(&obj->io_lock);
+		return fd;
+	}
+	/*
+	 * Reopen the O_PATH descriptor through /proc: no name lookup, so it is
+	 * the same inode. Opened as the server; callers check the caller's access.
+	 */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", obj->fd);
+	cred_escalate();
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	int flags = O_RDWR;
+	if (fd < 0 && !write) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		flags = O_RDONLY;
+	}
+	int err = errno;
+	cred_restore();
+	if (fd < 0) {
+		pthread_mutex_unlock(&obj->io_lock);
+		return -err;
+	}
+	if (obj->io_fd >= 0) {
+		/* Another request may be reading through it right now. */
+		if (obj->io_fd_old >= 0)
+			close(obj->io_fd_old);
+		obj->io_fd_old = obj->io_fd;
+	}
+	obj->io_fd = fd;
+	obj->io_flags = flags;
+	pthread_mutex_unlock(&obj->io_lock);
+	return fd;
+}

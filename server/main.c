@@ -1,0 +1,368 @@
+/* loopnfsd: serve a local directory over NFSv3 and MOUNT. */
+#define _GNU_SOURCE
+#include "cred.h"
+#include "drc.h"
+#include "export.h"
+#include "fh.h"
+#include "log.h"
+#include "nfs3.h"
+#include "rpcbind.h"
+#include "transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef LOOPNFS_VERSION
+#define LOOPNFS_VERSION "0.1.0"
+#endif
+
+#define DEFAULT_PORT_ROOT 2049
+#define DEFAULT_PORT_USER 20490
+#define SWEEP_INTERVAL_S 5
+#define IO_FD_IDLE_S 10.0
+
+void mount_shutdown(void);
+
+struct options {
+	struct transport_config tc;
+	struct export_opts eo;
+	bool no_rpcbind;
+	const char *state_dir;
+	const char *dir;
+	bool listen_given;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: loopnfsd [options] DIR\n"
+		"Serve DIR over NFSv3 (and MOUNT v1/v3) so that `mount -t nfs HOST:/ MNT` shows it.\n"
+		"\n"
+		"  -l, --listen ADDR     address to listen on (repeatable; default 127.0.0.1 and ::1)\n"
+		"  -p, --port N          NFS port (default 2049 as root, else 20490; 0 = any free)\n"
+		"  -m, --mount-port N    MOUNT port (default: the NFS port)\n"
+		"      --no-rpcbind      do not register with rpcbind\n"
+		"      --no-udp          TCP only\n"
+		"      --ro              export read-only\n"
+		"      --no-root-squash  root from other hosts stays root\n"
+		"      --all-squash      map every user to the anonymous ids\n"
+		"      --anonuid N       anonymous uid (default 65534)\n"
+		"      --anongid N       anonymous gid (default 65534)\n"
+		"  -t, --threads N       worker threads (default 16)\n"
+		"      --max-conns N     connection limit (default 1024)\n"
+		"      --idle-timeout S  close idle connections after S seconds (default 900)\n"
+		"  -s, --state-dir DIR   where the file handle key lives (default /var/lib/loopnfs\n"
+		"                        as root, else ~/.local/state/loopnfs)\n"
+		"  -v, --log-level L     error, warn, info (default) or debug\n"
+		"  -h, --help            this text\n"
+		"  -V, --version         print the version\n");
+}
+
+static int parse_num(const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *s == '\0' || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "loopnfsd: %s: '%s' is not a number from %ld to %ld\n", opt, s, min,
+			max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static const char *default_state_dir(char *buf, size_t len)
+{
+	if (geteuid() == 0)
+		return "/var/lib/loopnfs";
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	if (xdg && *xdg)
+		snprintf(buf, len, "%s/loopnfs", xdg);
+	else if (home && *home)
+		snprintf(buf, len, "%s/.local/state/loopnfs", home);
+	else
+		return NULL;
+	return buf;
+}
+
+/* mkdir -p for the state directory's parents. */
+static void make_parents(const char *dir)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+	}
+}
+
+enum { OPT_NO_RPCBIND = 256, OPT_NO_UDP, OPT_RO, OPT_NO_ROOT_SQUASH, OPT_ALL_SQUASH,
+       OPT_ANONUID, OPT_ANONGID, OPT_MAX_CONNS, OPT_IDLE };
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "mount-port", required_argument, NULL, 'm' },
+		{ "no-rpcbind", no_argument, NULL, OPT_NO_RPCBIND },
+		{ "no-udp", no_argument, NULL, OPT_NO_UDP },
+		{ "ro", no_argument, NULL, OPT_RO },
+		{ "no-root-squash", no_argument, NULL, OPT_NO_ROOT_SQUASH },
+		{ "all-squash", no_argument, NULL, OPT_ALL_SQUASH },
+		{ "anonuid", required_argument, NULL, OPT_ANONUID },
+		{ "anongid", required_argument, NULL, OPT_ANONGID },
+		{ "threads", required_argument, NULL, 't' },
+		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "log-level", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	long v;
+	int c;
+	while ((c = getopt_long(argc, argv, "l:p:m:t:s:v:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (o->tc.nlisten >= TRANSPORT_MAX_LISTEN) {
+				fprintf(stderr, "loopnfsd: at most %d --listen addresses\n",
+					TRANSPORT_MAX_LISTEN);
+				return -1;
+			}
+			o->tc.listen[o->tc.nlisten++] = optarg;
+			o->listen_given = true;
+			break;
+		case 'p':
+			if (parse_num("--port", optarg, 0, 65535, &v))
+				return -1;
+			o->tc.port = (int)v;
+			break;
+		case 'm':
+			if (parse_num("--mount-port", optarg, 0, 65535, &v))
+				return -1;
+			o->tc.mount_port = (int)v;
+			break;
+		case OPT_NO_RPCBIND: o->no_rpcbind = true; break;
+		case OPT_NO_UDP: o->tc.udp = false; break;
+		case OPT_RO: o->eo.ro = true; break;
+		case OPT_NO_ROOT_SQUASH: o->eo.root_squash = false; break;
+		case OPT_ALL_SQUASH: o->eo.all_squash = true; break;
+		case OPT_ANONUID:
+			if (parse_num("--anonuid", optarg, 0, UINT32_MAX - 1, &v))
+				return -1;
+			o->eo.anonuid = (uid_t)v;
+			break;
+		case OPT_ANONGID:
+			if (parse_num("--anongid", optarg, 0, UINT32_MAX - 1, &v))
+				return -1;
+			o->eo.anongid = (gid_t)v;
+			break;
+		case 't':
+			if (parse_num("--threads", optarg, 1, 1024, &v))
+				return -1;
+			o->tc.nthreads = (int)v;
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_num("--max-conns", optarg, 1, 1000000, &v))
+				return -1;
+			o->tc.max_conns = (int)v;
+			break;
+		case OPT_IDLE:
+			if (parse_num("--idle-timeout", optarg, 1, 86400 * 365, &v))
+				return -1;
+			o->tc.idle_timeout_s = (int)v;
+			break;
+		case 's': o->state_dir = optarg; break;
+		case 'v': {
+			enum log_level lvl;
+			if (log_parse_level(optarg, &lvl) != 0) {
+				fprintf(stderr, "loopnfsd: --log-level: unknown level '%s'\n",
+					optarg);
+				return -1;
+			}
+			log_set_level(lvl);
+			break;
+		}
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("loopnfsd %s\n", LOOPNFS_VERSION); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "loopnfsd: %s\n", optind >= argc ? "missing DIR to export"
+								  : "exactly one DIR expected");
+		usage(stderr);
+		return -1;
+	}
+	o->dir = argv[optind];
+	return 0;
+}
+
+static bool ipv6_loopback_usable(void)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	bool ok = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void print_ready(const struct options *o, bool registered)
+{
+	int port = transport_port(), mport = transport_mount_port();
+	const char *host = o->tc.listen[0];
+	bool any4 = strcmp(host, "0.0.0.0") == 0, any6 = strcmp(host, "::") == 0;
+	char hbuf[300];
+	if (!o->listen_given || strcmp(host, "127.0.0.1") == 0)
+		host = "localhost";
+	else if (any4 || any6)
+		host = "$(hostname)";
+	else if (strchr(host, ':')) {
+		snprintf(hbuf, sizeof(hbuf), "[%s]", host);
+		host = hbuf;
+	}
+	printf("loopnfsd: ready port=%d mount_port=%d dir=%s\n", port, mport, o->dir);
+	if (registered && port == 2049)
+		printf("mount -t nfs %s:/ MNT\n", host);
+	else
+		printf("mount -t nfs -o vers=3,proto=tcp,port=%d,mountport=%d,mountproto=tcp,nolock "
+		       "%s:/ MNT\n",
+		       port, mport, host);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.tc = { .port = -1, .mount_port = -1, .udp = true },
+		.eo = { .root_squash = true, .anonuid = 65534, .anongid = 65534 },
+	};
+	if (parse_args(argc, argv, &o) != 0)
+		return 2;
+
+	struct stat st;
+	if (stat(o.dir, &st) != 0) {
+		fprintf(stderr, "loopnfsd: cannot export %s: %s\n", o.dir, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "loopnfsd: cannot export %s: not a directory\n", o.dir);
+		return 1;
+	}
+	if (!o.listen_given) {
+		o.tc.listen[o.tc.nlisten++] = "127.0.0.1";
+		if (ipv6_loopback_usable())
+			o.tc.listen[o.tc.nlisten++] = "::1";
+	}
+	if (o.tc.port < 0)
+		o.tc.port = geteuid() == 0 ? DEFAULT_PORT_ROOT : DEFAULT_PORT_USER;
+
+	/* Modes come from the client, which has applied its own umask already. */
+	umask(0);
+	raise_fd_limit();
+	cred_init();
+	nfs3_init_verifier();
+
+	char sbuf[PATH_MAX];
+	const char *state = o.state_dir ? o.state_dir : default_state_dir(sbuf, sizeof(sbuf));
+	if (state)
+		make_parents(state);
+	if (fh_init(state) != 0)
+		return 1;
+
+	char err[PATH_MAX + 64];
+	struct export *ex = export_add(o.dir, &o.eo, err, sizeof(err));
+	if (!ex) {
+		fprintf(stderr, "loopnfsd: cannot export %s\n", err);
+		return 1;
+	}
+
+	/* Signals are taken synchronously by the main thread; workers never see them. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	int rc = transport_bind(&o.tc);
+	if (rc != 0) {
+		fprintf(stderr, "loopnfsd: cannot listen on port %d: %s\n", o.tc.port,
+			rc == -EADDRINUSE ? "address already in use (another NFS server?)"
+					  : strerror(-rc));
+		return 1;
+	}
+	if (transport_start(&o.tc) != 0) {
+		fprintf(stderr, "loopnfsd: cannot start worker threads\n");
+		return 1;
+	}
+
+	bool registered = false;
+	if (!o.no_rpcbind) {
+		if (rpcbind_available()) {
+			bool v4 = false, v6 = false;
+			for (int i = 0; i < o.tc.nlisten; i++) {
+				if (strchr(o.tc.listen[i], ':'))
+					v6 = true;
+				else
+					v4 = true;
+			}
+			registered = rpcbind_register(transport_port(), transport_mount_port(), v4,
+						      v6, o.tc.udp) == 0;
+		} else {
+			log_info("rpcbind is not running: not registering (clients need port= and "
+				 "mountport= options)");
+		}
+	}
+	log_info("serving %s (%s%s)", ex->path, o.eo.ro ? "read-only" : "read-write",
+		 cred_server_is_root() ? "" : ", as an unprivileged user: every client acts as it");
+	print_ready(&o, registered);
+
+	for (;;) {
+		struct timespec tmo = { .tv_sec = SWEEP_INTERVAL_S };
+		int sig = sigtimedwait(&sigs, NULL, &tmo);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		fh_cache_sweep(IO_FD_IDLE_S);
+	}
+	log_info("shutting down");
+	if (registered)
+		rpcbind_unregister();
+	transport_stop();
+	fh_shutdown();
+	drc_shutdown();
+	mount_shutdown();
+	export_free_all();
+	return 0;
+}

@@ -1,0 +1,722 @@
+/*
+ * Event loop and worker pool. The event thread owns all reads: it frames TCP
+ * records and receives UDP datagrams, then queues each complete call for a
+ * worker. Workers run the call and write the reply themselves under a
+ * per-connection send lock, so replies leave in completion order (the client
+ * matches them by xid).
+ */
+#define _GNU_SOURCE
+#include "transport.h"
+
+#include "log.h"
+#include "rpc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STAGE_SIZE (64 * 1024)
+/* Per connection: stop reading once this much is queued or in flight. */
+#define CONN_MAX_INFLIGHT 128
+#define CONN_MAX_INFLIGHT_BYTES (8u << 20)
+#define SEND_TIMEOUT_MS 30000
+
+enum sock_kind { SK_LISTEN, SK_UDP, SK_CONN, SK_WAKE };
+
+struct sock {
+	enum sock_kind kind;
+	int fd;
+};
+
+struct conn {
+	struct sock sk; /* first: epoll data points here */
+	atomic_int refs;
+	atomic_bool dead;
+	pthread_mutex_t lock; /* guards inflight accounting and paused */
+	pthread_mutex_t send_lock;
+	int inflight;
+	size_t inflight_bytes;
+	bool paused;
+	/* Framing state; touched only by the event thread. */
+	uint8_t hdr[4];
+	unsigned hdr_have;
+	uint32_t frag_left;
+	bool last_frag;
+	bool in_body;
+	uint8_t *rec;
+	size_t rec_len;
+	time_t last_active;
+	struct rpc_peer peer;
+	struct conn *prev, *next;
+};
+
+struct job {
+	struct job *next;
+	struct conn *conn; /* NULL for UDP */
+	int udp_fd;
+	struct rpc_peer peer;
+	uint8_t *rec;
+	size_t len;
+};
+
+static struct {
+	struct sock listeners[TRANSPORT_MAX_LISTEN * 4];
+	int nlisteners;
+	int port, mount_port;
+	int epfd;
+	struct sock wake;
+	int spare_fd;
+	pthread_t event_thread;
+	pthread_t *workers;
+	int nworkers;
+	atomic_bool stopping;
+	int max_conns, nconns, idle_timeout_s;
+	struct conn *conns;
+	/* job queue */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct job *qhead, *qtail;
+	uint8_t stage[STAGE_SIZE];
+} T = { .qlock = PTHREAD_MUTEX_INITIALIZER, .qcond = PTHREAD_COND_INITIALIZER, .spare_fd = -1 };
+
+/* ---- sockets ---- */
+
+static bool addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+		return (ntohl(s->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+		if (IN6_IS_ADDR_LOOPBACK(&s->sin6_addr))
+			return true;
+		if (IN6_IS_ADDR_V4MAPPED(&s->sin6_addr))
+			return s->sin6_addr.s6_addr[12] == 127;
+	}
+	return false;
+}
+
+static int resolve_listen(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE };
+	struct addrinfo *ai;
+	char portstr[16];
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	int rc = getaddrinfo(host, portstr, &hints, &ai);
+	if (rc != 0) {
+		log_error("--listen %s: not a numeric IPv4 or IPv6 address (%s)", host,
+			  gai_strerror(rc));
+		return -EINVAL;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int bind_one(const char *host, int port, int type, int *bound_port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int rc = resolve_listen(host, port, &ss, &len);
+	if (rc)
+		return rc;
+	int fd = socket(ss.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (type == SOCK_DGRAM) {
+		int sz = 4 << 20;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		rc = -errno;
+		log_error("cannot bind %s %s port %d: %s", type == SOCK_STREAM ? "TCP" : "UDP", host,
+			  port, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (type == SOCK_STREAM && listen(fd, 1024) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	*bound_port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	struct sock *sk = &T.listeners[T.nlisteners++];
+	sk->kind = type == SOCK_STREAM ? SK_LISTEN : SK_UDP;
+	sk->fd = fd;
+	return 0;
+}
+
+/* Bind TCP and UDP on every address for one port; port 0 takes the first free one. */
+static int bind_port(const struct transport_config *cfg, int port, int *out)
+{
+	int first = T.nlisteners;
+	for (int attempt = 0; attempt < 20; attempt++) {
+		int want = port, got = 0, rc = 0;
+		for (int i = 0; i < cfg->nlisten && rc == 0; i++) {
+			rc = bind_one(cfg->listen[i], want, SOCK_STREAM, &got);
+			if (rc == 0 && want == 0)
+				want = got;
+			if (rc == 0 && cfg->udp)
+				rc = bind_one(cfg->listen[i], want, SOCK_DGRAM, &got);
+		}
+		if (rc == 0) {
+			*out = want;
+			return 0;
+		}
+		while (T.nlisteners > first)
+			close(T.listeners[--T.nlisteners].fd);
+		/* A picked port may be taken on the other family or protocol: pick again. */
+		if (port != 0 || rc != -EADDRINUSE)
+			return rc;
+	}
+	return -EADDRINUSE;
+}
+
+int transport_bind(struct transport_config *cfg)
+{
+	int rc = bind_port(cfg, cfg->port, &T.port);
+	if (rc)
+		return rc;
+	T.mount_port = T.port;
+	if (cfg->mount_port >= 0 && cfg->mount_port != T.port)
+		rc = bind_port(cfg, cfg->mount_port, &T.mount_port);
+	return rc;
+}
+
+int transport_port(void)
+{
+	return T.port;
+}
+
+int transport_mount_port(void)
+{
+	return T.mount_port;
+}
+
+/* ---- connections ---- */
+
+static void conn_get(struct conn *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+}
+
+static void conn_put(struct conn *c)
+{
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	close(c->sk.fd);
+	free(c->rec);
+	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->send_lock);
+	free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+	if (atomic_exchange(&c->dead, true))
+		return;
+	epoll_ctl(T.epfd, EPOLL_CTL_DEL, c->sk.fd, NULL);
+	/* Wake any worker blocked sending; the fd itself closes with the last ref. */
+	shutdown(c->sk.fd, SHUT_RDWR);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		T.conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	T.nconns--;
+	conn_put(c);
+}
+
+static void conn_set_reading(struct conn *c, bool on)
+{
+	struct epoll_event ev = { .events = (on ? EPOLLIN : 0) | EPOLLRDHUP, .data.ptr = &c->sk };
+	epoll_ctl(T.epfd, EPOLL_CTL_MOD, c->sk.fd, &ev);
+}
+
+static void accept_conns(int lfd)
+{
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Out of fds: accept with the spare and drop, so we don't spin. */
+				close(T.spare_fd);
+				fd = accept(lfd, NULL, NULL);
+				if (fd >= 0)
+					close(fd);
+				T.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				log_warn("out of file descriptors: refused a connection");
+				continue;
+			}
+			return;
+		}
+		if (T.nconns >= T.max_conns) {
+			log_warn("connection limit (%d) reached: refused a connection", T.max_conns);
+			close(fd);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		struct conn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->sk.kind = SK_CONN;
+		c->sk.fd = fd;
+		atomic_init(&c->refs, 1);
+		pthread_mutex_init(&c->lock, NULL);
+		pthread_mutex_init(&c->send_lock, NULL);
+		memcpy(&c->peer.addr, &ss, len);
+		c->peer.addrlen = len;
+		c->peer.is_tcp = true;
+		c->peer.is_local = addr_is_loopback(&ss);
+		c->last_active = time(NULL);
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &c->sk };
+		if (epoll_ctl(T.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			conn_put(c);
+			continue;
+		}
+		c->next = T.conns;
+		if (T.conns)
+			T.conns->prev = c;
+		T.conns = c;
+		T.nconns++;
+	}
+}
+
+/* ---- job queue ---- */
+
+static void queue_push(struct job *j)
+{
+	pthread_mutex_lock(&T.qlock);
+	if (T.qtail)
+		T.qtail->next = j;
+	else
+		T.qhead = j;
+	T.qtail = j;
+	pthread_cond_signal(&T.qcond);
+	pthread_mutex_unlock(&T.qlock);
+}
+
+static struct job *queue_pop(void)
+{
+	pthread_mutex_lock(&T.qlock);
+	while (!T.qhead && !atomic_load(&T.stopping))
+		pthread_cond_wait(&T.qcond, &T.qlock);
+	struct job *j = T.qhead;
+	if (j) {
+		T.qhead = j->next;
+		if (!T.qhead)
+			T.qtail = NULL;
+	}
+	pthread_mutex_unlock(&T.qlock);
+	return j;
+}
+
+/* Hand a finished record to the workers; returns false when reading should pause. */
+static bool conn_submit_record(struct conn *c)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return true; /* drop the call; the client retransmits */
+	j->conn = c;
+	j->peer = c->peer;
+	j->rec = c->rec;
+	j->len = c->rec_len;
+	c->rec = NULL;
+	c->rec_len = 0;
+	conn_get(c);
+
+	pthread_mutex_lock(&c->lock);
+	c->inflight++;
+	c->inflight_bytes += j->len;
+	bool pause = c->inflight >= CONN_MAX_INFLIGHT ||
+		     c->inflight_bytes >= CONN_MAX_INFLIGHT_BYTES;
+	if (pause && !c->paused) {
+		c->paused = true;
+		conn_set_reading(c, false);
+	}
+	pthread_mutex_unlock(&c->lock);
+	queue_push(j);
+	return !pause;
+}
+
+static void conn_job_done(struct conn *c, size_t len)
+{
+	pthread_mutex_lock(&c->lock);
+	c->inflight--;
+	c->inflight_bytes -= len;
+	if (c->paused && c->inflight < CONN_MAX_INFLIGHT / 2 &&
+	    c->inflight_bytes < CONN_MAX_INFLIGHT_BYTES / 2) {
+		c->paused = false;
+		if (!atomic_load(&c->dead))
+			conn_set_reading(c, true);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Consume bytes of the stream into the framing state machine. Returns the
+ * number consumed, or -1 when the stream is malformed or over the limits.
+ */
+static ssize_t conn_feed(struct conn *c, const uint8_t *p, size_t n, bool *paused)
+{
+	size_t used = 0;
+	while (used < n && !*paused) {
+		if (!c->in_body) {
+			size_t take = 4 - c->hdr_have;
+			if (take > n - used)
+				take = n - used;
+			memcpy(c->hdr + c->hdr_have, p + used, take);
+			c->hdr_have += take;
+			used += take;
+			if (c->hdr_have < 4)
+				break;
+			uint32_t rm;
+			memcpy(&rm, c->hdr, 4);
+			rm = ntohl(rm);
+			c->hdr_have = 0;
+			c->last_frag = rm & 0x80000000u;
+			c->frag_left = rm & 0x7fffffffu;
+			/* Bound the whole record before allocating anything. */
+			if (c->rec_len + c->frag_left > TRANSPORT_MAX_RECORD) {
+				log_warn("closing connection: record of %zu bytes exceeds limit",
+					 c->rec_len + c->frag_left);
+				return -1;
+			}
+			uint8_t *nr = realloc(c->rec, c->rec_len + c->frag_left + 1);
+			if (!nr)
+				return -1;
+			c->rec = nr;
+			c->in_body = true;
+		}
+		size_t take = c->frag_left;
+		if (take > n - used)
+			take = n - used;
+		memcpy(c->rec + c->rec_len, p + used, take);
+		c->rec_len += take;
+		c->frag_left -= (uint32_t)take;
+		used += take;
+		if (c->frag_left == 0) {
+			c->in_body = false;
+			if (c->last_frag && !conn_submit_record(c))
+				*paused = true;
+		}
+	}
+	return (ssize_t)used;
+}
+
+static void conn_readable(struct conn *c)
+{
+	bool paused = false;
+	c->last_active = time(NULL);
+	while (!paused) {
+		ssize_t n;
+		if (c->in_body && c->frag_left >= STAGE_SIZE) {
+			/* Bulk data (WRITE payloads) goes straight into the record. */
+			n = read(c->sk.fd, c->rec + c->rec_len, c->frag_left);
+			if (n > 0) {
+				c->rec_len += (size_t)n;
+				c->frag_left -= (uint32_t)n;
+				if (c->frag_left == 0) {
+					c->in_body = false;
+					if (c->last_frag && !conn_submit_record(c))
+						paused = true;
+				}
+				continue;
+			}
+		} else {
+			n = read(c->sk.fd, T.stage, STAGE_SIZE);
+			if (n > 0) {
+				size_t off = 0;
+				while (off < (size_t)n) {
+					ssize_t used = conn_feed(c, T.stage + off, (size_t)n - off,
+								 &paused);
+					if (used < 0) {
+						conn_close(c);
+						return;
+					}
+					off += (size_t)used;
+					if (paused && off < (size_t)n) {
+						/*
+						 * Paused with bytes left: keep framing them anyway
+						 * (bounded by STAGE_SIZE); reading stays off.
+						 */
+						bool ignore = false;
+						used = conn_feed(c, T.stage + off, (size_t)n - off,
+								 &ignore);
+						if (used < 0) {
+							conn_close(c);
+							return;
+						}
+						off += (size_t)used;
+					}
+				}
+				continue;
+			}
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			conn_close(c);
+		return;
+	}
+}
+
+static void udp_readable(int fd)
+{
+	for (;;) {
+		struct job *j = calloc(1, sizeof(*j));
+		uint8_t *buf = malloc(TRANSPORT_MAX_UDP);
+		if (!j || !buf) {
+			free(j);
+			free(buf);
+			return;
+		}
+		j->peer.addrlen = sizeof(j->peer.addr);
+		ssize_t n = recvfrom(fd, buf, TRANSPORT_MAX_UDP, 0, (struct sockaddr *)&j->peer.addr,
+				     &j->peer.addrlen);
+		if (n <= 0) {
+			free(j);
+			free(buf);
+			return;
+		}
+		j->peer.is_local = addr_is_loopback(&j->peer.addr);
+		j->udp_fd = fd;
+		j->rec = realloc(buf, (size_t)n) ?: buf;
+		j->len = (size_t)n;
+		queue_push(j);
+	}
+}
+
+static void reap_idle(void)
+{
+	time_t now = time(NULL);
+	struct conn *c = T.conns, *next;
+	for (; c; c = next) {
+		next = c->next;
+		pthread_mutex_lock(&c->lock);
+		bool idle = c->inflight == 0 && now - c->last_active > T.idle_timeout_s;
+		pthread_mutex_unlock(&c->lock);
+		if (idle) {
+			log_debug("closing idle connection");
+			conn_close(c);
+		}
+	}
+}
+
+static void *event_loop(void *arg)
+{
+	struct epoll_event evs[64];
+	time_t last_reap = time(NULL);
+	while (!atomic_load(&T.stopping)) {
+		int n = epoll_wait(T.epfd, evs, 64, 1000);
+		for (int i = 0; i < n; i++) {
+			struct sock *sk = evs[i].data.ptr;
+			switch (sk->kind) {
+			case SK_LISTEN:
+				accept_conns(sk->fd);
+				break;
+			case SK_UDP:
+				udp_readable(sk->fd);
+				break;
+			case SK_CONN: {
+				struct conn *c = (struct conn *)sk;
+				if (evs[i].events & EPOLLIN)
+					conn_readable(c);
+				else if (evs[i].events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))
+					conn_close(c);
+				break;
+			}
+			case SK_WAKE:
+				break;
+			}
+		}
+		if (time(NULL) - last_reap >= 5) {
+			reap_idle();
+			last_reap = time(NULL);
+		}
+	}
+	return NULL;
+}
+
+/* ---- replies ---- */
+
+static const uint8_t zero_pad[4];
+
+static bool send_all(int fd, struct iovec *iov, int iovcnt)
+{
+	while (iovcnt > 0) {
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return false;
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			if (poll(&pfd, 1, SEND_TIMEOUT_MS) <= 0)
+				return false;
+			continue;
+		}
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return true;
+}
+
+static int reply_iov(struct rpc_reply *rep, struct iovec *iov, size_t skip)
+{
+	int cnt = 0;
+	iov[cnt++] = (struct iovec){ rep->buf + skip, rep->len - skip };
+	if (rep->payload_len) {
+		iov[cnt++] = (struct iovec){ rep->payload, rep->payload_len };
+		size_t pad = (4 - (rep->payload_len & 3)) & 3;
+		if (pad)
+			iov[cnt++] = (struct iovec){ (void *)zero_pad, pad };
+	}
+	return cnt;
+}
+
+static void send_tcp_reply(struct conn *c, struct rpc_reply *rep)
+{
+	size_t pad = (4 - (rep->payload_len & 3)) & 3;
+	uint32_t total = (uint32_t)(rep->len - RPC_REPLY_RESERVE + rep->payload_len + pad);
+	uint32_t rm = htonl(0x80000000u | total);
+	memcpy(rep->buf, &rm, 4);
+	struct iovec iov[3];
+	int cnt = reply_iov(rep, iov, 0);
+	pthread_mutex_lock(&c->send_lock);
+	bool ok = !atomic_load(&c->dead) && send_all(c->sk.fd, iov, cnt);
+	pthread_mutex_unlock(&c->send_lock);
+	if (!ok)
+		shutdown(c->sk.fd, SHUT_RDWR); /* the event thread sees EOF and closes */
+}
+
+static void send_udp_reply(struct job *j, struct rpc_reply *rep)
+{
+	struct iovec iov[3];
+	int cnt = reply_iov(rep, iov, RPC_REPLY_RESERVE);
+	struct msghdr mh = { .msg_name = &j->peer.addr,
+			     .msg_namelen = j->peer.addrlen,
+			     .msg_iov = iov,
+			     .msg_iovlen = (size_t)cnt };
+	if (sendmsg(j->udp_fd, &mh, MSG_NOSIGNAL) < 0)
+		log_debug("UDP reply not sent: %s", strerror(errno));
+}
+
+static void *worker_main(void *arg)
+{
+	struct job *j;
+	while ((j = queue_pop())) {
+		struct rpc_reply rep = { 0 };
+		rpc_process(j->rec, j->len, &j->peer, &rep);
+		if (!rep.drop && rep.len > RPC_REPLY_RESERVE) {
+			if (j->conn)
+				send_tcp_reply(j->conn, &rep);
+			else
+				send_udp_reply(j, &rep);
+		}
+		rpc_reply_free(&rep);
+		if (j->conn) {
+			conn_job_done(j->conn, j->len);
+			conn_put(j->conn);
+		}
+		free(j->rec);
+		free(j);
+	}
+	return NULL;
+}
+
+int transport_start(const struct transport_config *cfg)
+{
+	T.max_conns = cfg->max_conns > 0 ? cfg->max_conns : 1024;
+	T.idle_timeout_s = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 900;
+	T.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	T.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (T.epfd < 0)
+		return -errno;
+	T.wake.kind = SK_WAKE;
+	T.wake.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &T.wake };
+	epoll_ctl(T.epfd, EPOLL_CTL_ADD, T.wake.fd, &ev);
+	for (int i = 0; i < T.nlisteners; i++) {
+		ev.data.ptr = &T.listeners[i];
+		if (epoll_ctl(T.epfd, EPOLL_CTL_ADD, T.listeners[i].fd, &ev) < 0)
+			return -errno;
+	}
+	T.nworkers = cfg->nthreads > 0 ? cfg->nthreads : 16;
+	T.workers = calloc((size_t)T.nworkers, sizeof(pthread_t));
+	if (!T.workers)
+		return -ENOMEM;
+	for (int i = 0; i < T.nworkers; i++)
+		if (pthread_create(&T.workers[i], NULL, worker_main, NULL) != 0)
+			return -EAGAIN;
+	if (pthread_create(&T.event_thread, NULL, event_loop, NULL) != 0)
+		return -EAGAIN;
+	return 0;
+}
+
+void transport_stop(void)
+{
+	atomic_store(&T.stopping, true);
+	uint64_t one = 1;
+	if (write(T.wake.fd, &one, sizeof(one)) < 0)
+		log_debug("wake write failed");
+	pthread_join(T.event_thread, NULL);
+	pthread_mutex_lock(&T.qlock);
+	pthread_cond_broadcast(&T.qcond);
+	pthread_mutex_unlock(&T.qlock);
+	for (int i = 0; i < T.nworkers; i++)
+		pthread_join(T.workers[i], NULL);
+	free(T.workers);
+	while (T.conns)
+		conn_close(T.conns);
+	for (int i = 0; i < T.nlisteners; i++)
+		close(T.listeners[i].fd);
+	close(T.epfd);
+	close(T.wake.fd);
+	if (T.spare_fd >= 0)
+		close(T.spare_fd);
+	/* Calls still queued were never answered; clients retransmit them. */
+	for (struct job *j = T.qhead, *next; j; j = next) {
+		next = j->next;
+		if (j->conn)
+			conn_put(j->conn);
+		free(j->rec);
+		free(j);
+	}
+}
