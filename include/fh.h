@@ -27,22 +27,17 @@ struct fh_buf {
 	unsigned len;
 };
 
+struct fsent; /* the shared cache entry behind an fsobj (fh.c) */
+
+/*
+ * One request's view of a resolved object: its own fresh stat, so
+ * concurrent requests on one file never share mutable attributes.
+ */
 struct fsobj {
-	int fd; /* O_PATH, never follows symlinks */
+	int fd; /* O_PATH, never follows symlinks; owned by the cache */
 	struct stat st;
 	struct export *ex;
-	/* Lazily opened read/write descriptor for regular files (READ/WRITE). */
-	pthread_mutex_t io_lock;
-	int io_fd;
-	int io_fd_old; /* a read-only fd replaced by a read-write one; closed with the object */
-	int io_flags;
-	/* cache bookkeeping (fh.c) */
-	uint8_t key[40];
-	unsigned keylen;
-	int refs;
-	struct fsobj *hnext, *lprev, *lnext;
-	double last_used;
-	bool unhashed;
+	struct fsent *ent;
 };
 
 /* Load (or create) the handle key. Falls back to an ephemeral key with a warning. */
@@ -52,6 +47,12 @@ void fh_shutdown(void);
 /* Build the handle of the object at (dirfd, name); name "" means dirfd itself. */
 int fh_make(struct export *ex, int dirfd, const char *name, const struct stat *st,
 	    uint64_t parent_ino, struct fh_buf *out);
+/*
+ * Put an object a procedure just opened (LOOKUP, CREATE...) into the cache
+ * under its handle, so the client's next call needs no open_by_handle_at.
+ * Takes ownership of fd.
+ */
+void fh_adopt(struct export *ex, int fd, const struct stat *st, const struct fh_buf *fh);
 /* Handle for an already open object. */
 int fh_make_obj(struct fsobj *obj, uint64_t parent_ino, struct fh_buf *out);
 

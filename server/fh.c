@@ -41,12 +41,30 @@
 #define ANCESTRY_MAX_DEPTH 4096
 #define SEARCH_MAX_ENTRIES (4u << 20)
 
+struct fsent {
+	int fd; /* O_PATH */
+	dev_t dev; /* identity, immutable */
+	ino_t ino;
+	struct export *ex;
+	/* Lazily opened read/write descriptor for regular files (READ/WRITE). */
+	pthread_mutex_t io_lock;
+	int io_fd;
+	int io_fd_old; /* a read-only fd replaced by a read-write one; closed with the entry */
+	int io_flags;
+	uint8_t key[FH_KEYLEN + FH_KH_MAX];
+	unsigned keylen;
+	int refs;
+	struct fsent *hnext, *lprev, *lnext;
+	double last_used;
+	bool unhashed;
+};
+
 static unsigned char mac_key[crypto_shorthash_KEYBYTES];
 
 static struct {
 	pthread_mutex_t lock;
-	struct fsobj *buckets[CACHE_BUCKETS];
-	struct fsobj *lru_head, *lru_tail; /* head = most recent */
+	struct fsent *buckets[CACHE_BUCKETS];
+	struct fsent *lru_head, *lru_tail; /* head = most recent */
 	unsigned count, max;
 } C = { .lock = PTHREAD_MUTEX_INITIALIZER, .max = CACHE_MAX_DEFAULT };
 
@@ -206,7 +224,7 @@ static unsigned bucket_of(unsigned exidx, uint64_t ino)
 	return (unsigned)(x >> 32) % CACHE_BUCKETS;
 }
 
-static void lru_unlink(struct fsobj *o)
+static void lru_unlink(struct fsent *o)
 {
 	if (o->lprev)
 		o->lprev->lnext = o->lnext;
@@ -219,7 +237,7 @@ static void lru_unlink(struct fsobj *o)
 	o->lprev = o->lnext = NULL;
 }
 
-static void lru_push_front(struct fsobj *o)
+static void lru_push_front(struct fsent *o)
 {
 	o->lnext = C.lru_head;
 	o->lprev = NULL;
@@ -230,7 +248,7 @@ static void lru_push_front(struct fsobj *o)
 		C.lru_tail = o;
 }
 
-static void obj_free(struct fsobj *o)
+static void obj_free(struct fsent *o)
 {
 	if (o->io_fd >= 0)
 		close(o->io_fd);
@@ -242,12 +260,12 @@ static void obj_free(struct fsobj *o)
 }
 
 /* Remove from the table; freed when the last reference goes. Lock held. */
-static void cache_unhash(struct fsobj *o)
+static void cache_unhash(struct fsent *o)
 {
 	if (o->unhashed)
 		return;
-	unsigned b = bucket_of(o->ex->idx, o->st.st_ino);
-	for (struct fsobj **pp = &C.buckets[b]; *pp; pp = &(*pp)->hnext) {
+	unsigned b = bucket_of(o->ex->idx, o->ino);
+	for (struct fsent **pp = &C.buckets[b]; *pp; pp = &(*pp)->hnext) {
 		if (*pp == o) {
 			*pp = o->hnext;
 			break;
@@ -260,10 +278,10 @@ static void cache_unhash(struct fsobj *o)
 		obj_free(o);
 }
 
-static struct fsobj *cache_lookup(const uint8_t *key, unsigned keylen, unsigned exidx, uint64_t ino)
+static struct fsent *cache_lookup(const uint8_t *key, unsigned keylen, unsigned exidx, uint64_t ino)
 {
 	pthread_mutex_lock(&C.lock);
-	struct fsobj *o = C.buckets[bucket_of(exidx, ino)];
+	struct fsent *o = C.buckets[bucket_of(exidx, ino)];
 	for (; o; o = o->hnext)
 		if (o->keylen == keylen && memcmp(o->key, key, keylen) == 0)
 			break;
@@ -277,11 +295,11 @@ static struct fsobj *cache_lookup(const uint8_t *key, unsigned keylen, unsigned 
 }
 
 /* Insert o (refs already 1 for the caller); returns the cached twin if one raced in. */
-static struct fsobj *cache_insert(struct fsobj *o)
+static struct fsent *cache_insert(struct fsent *o)
 {
 	pthread_mutex_lock(&C.lock);
-	unsigned b = bucket_of(o->ex->idx, o->st.st_ino);
-	for (struct fsobj *x = C.buckets[b]; x; x = x->hnext) {
+	unsigned b = bucket_of(o->ex->idx, o->ino);
+	for (struct fsent *x = C.buckets[b]; x; x = x->hnext) {
 		if (x->keylen == o->keylen && memcmp(x->key, o->key, o->keylen) == 0) {
 			x->refs++;
 			pthread_mutex_unlock(&C.lock);
@@ -294,8 +312,8 @@ static struct fsobj *cache_insert(struct fsobj *o)
 	lru_push_front(o);
 	C.count++;
 	/* Evict the least recently used objects nobody holds. */
-	for (struct fsobj *v = C.lru_tail; v && C.count > C.max;) {
-		struct fsobj *prev = v->lprev;
+	for (struct fsent *v = C.lru_tail; v && C.count > C.max;) {
+		struct fsent *prev = v->lprev;
 		if (v->refs == 0)
 			cache_unhash(v);
 		v = prev;
@@ -304,7 +322,7 @@ static struct fsobj *cache_insert(struct fsobj *o)
 	return o;
 }
 
-void fsobj_put(struct fsobj *o)
+static void fsent_put(struct fsent *o)
 {
 	if (!o)
 		return;
@@ -319,10 +337,10 @@ void fsobj_put(struct fsobj *o)
 void fh_forget(struct export *ex, dev_t dev, ino_t ino)
 {
 	pthread_mutex_lock(&C.lock);
-	struct fsobj *o = C.buckets[bucket_of(ex->idx, ino)], *next;
+	struct fsent *o = C.buckets[bucket_of(ex->idx, ino)], *next;
 	for (; o; o = next) {
 		next = o->hnext;
-		if (o->ex == ex && o->st.st_ino == ino && o->st.st_dev == dev)
+		if (o->ex == ex && o->ino == ino && o->dev == dev)
 			cache_unhash(o);
 	}
 	pthread_mutex_unlock(&C.lock);
@@ -332,7 +350,7 @@ void fh_cache_sweep(double idle_seconds)
 {
 	double now = now_s();
 	pthread_mutex_lock(&C.lock);
-	for (struct fsobj *o = C.lru_tail, *prev; o; o = prev) {
+	for (struct fsent *o = C.lru_tail, *prev; o; o = prev) {
 		prev = o->lprev;
 		if (o->refs != 0)
 			continue;
@@ -357,7 +375,7 @@ void fh_shutdown(void)
 {
 	pthread_mutex_lock(&C.lock);
 	while (C.lru_head) {
-		struct fsobj *o = C.lru_head;
+		struct fsent *o = C.lru_head;
 		cache_unhash(o);
 		if (o->refs) /* still referenced by a stuck request: leave it */
 			o->unhashed = true;
@@ -534,19 +552,43 @@ static nfsstat3 fh_verify(const nfs_fh3 *fh, struct export **ex)
 	return *ex ? NFS3_OK : NFS3ERR_STALE;
 }
 
-static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export *ex,
-				  struct fsobj **out)
+static struct fsent *fsent_new(struct export *ex, int fd, const struct stat *st,
+			       const uint8_t *key, unsigned keylen)
 {
-	uint8_t key[FH_KEYLEN + FH_KH_MAX];
-	unsigned keylen = FH_KEYLEN + h[3];
+	struct fsent *o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->fd = fd;
+	o->io_fd = -1;
+	o->io_fd_old = -1;
+	o->ex = ex;
+	o->dev = st->st_dev;
+	o->ino = st->st_ino;
+	o->refs = 1;
+	pthread_mutex_init(&o->io_lock, NULL);
+	memcpy(o->key, key, keylen);
+	o->keylen = keylen;
+	return o;
+}
+
+static unsigned fh_key(const uint8_t *h, uint8_t *key)
+{
 	memcpy(key, h, FH_KEYLEN);
 	key[1] = 0; /* ftype is not identity */
 	memcpy(key + FH_KEYLEN, h + FH_HDR, h[3]);
+	return FH_KEYLEN + h[3];
+}
+
+static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export *ex,
+				  struct fsent **out, struct stat *st)
+{
+	uint8_t key[FH_KEYLEN + FH_KH_MAX];
+	unsigned keylen = fh_key(h, key);
 	uint64_t ino = get_be64(h + 8);
 
-	struct fsobj *o = cache_lookup(key, keylen, ex->idx, ino);
+	struct fsent *o = cache_lookup(key, keylen, ex->idx, ino);
 	if (o) {
-		if (fstat(o->fd, &o->st) == 0 && o->st.st_nlink > 0) {
+		if (fstat(o->fd, st) == 0 && st->st_nlink > 0) {
 			*out = o;
 			return NFS3_OK;
 		}
@@ -554,50 +596,76 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 		pthread_mutex_lock(&C.lock);
 		cache_unhash(o);
 		pthread_mutex_unlock(&C.lock);
-		fsobj_put(o);
+		fsent_put(o);
 		return NFS3ERR_STALE;
 	}
 
 	int fd;
-	nfsstat3 st = fh_open_uncached(ex, h, len, &fd);
-	if (st != NFS3_OK)
-		return st;
-	o = calloc(1, sizeof(*o));
+	nfsstat3 rc = fh_open_uncached(ex, h, len, &fd);
+	if (rc != NFS3_OK)
+		return rc;
+	if (fstat(fd, st) < 0) {
+		close(fd);
+		return NFS3ERR_STALE;
+	}
+	o = fsent_new(ex, fd, st, key, keylen);
 	if (!o) {
 		close(fd);
 		return NFS3ERR_JUKEBOX;
 	}
-	o->fd = fd;
-	o->io_fd = -1;
-	o->io_fd_old = -1;
-	o->ex = ex;
-	o->refs = 1;
-	pthread_mutex_init(&o->io_lock, NULL);
-	memcpy(o->key, key, keylen);
-	o->keylen = keylen;
-	if (fstat(fd, &o->st) < 0) {
-		obj_free(o);
-		return NFS3ERR_STALE;
-	}
 	*out = cache_insert(o);
 	return NFS3_OK;
+}
+
+void fh_adopt(struct export *ex, int fd, const struct stat *st, const struct fh_buf *fh)
+{
+	uint8_t key[FH_KEYLEN + FH_KH_MAX];
+	unsigned keylen = fh_key(fh->data, key);
+	struct fsent *o = cache_lookup(key, keylen, ex->idx, st->st_ino);
+	if (o) {
+		close(fd);
+	} else {
+		o = fsent_new(ex, fd, st, key, keylen);
+		if (!o) {
+			close(fd);
+			return;
+		}
+		o = cache_insert(o);
+	}
+	fsent_put(o);
+}
+
+void fsobj_put(struct fsobj *obj)
+{
+	if (!obj)
+		return;
+	fsent_put(obj->ent);
+	free(obj);
 }
 
 nfsstat3 fh_resolve(struct req *req, const nfs_fh3 *fh, struct fsobj **out)
 {
 	struct export *ex;
 	*out = NULL;
-	nfsstat3 st = fh_verify(fh, &ex);
-	if (st != NFS3_OK)
-		return st;
-	st = fh_lookup_or_open((const uint8_t *)fh->data.data_val, fh->data.data_len, ex, out);
-	if (st != NFS3_OK)
-		return st;
+	nfsstat3 rc = fh_verify(fh, &ex);
+	if (rc != NFS3_OK)
+		return rc;
+	struct fsobj *obj = malloc(sizeof(*obj));
+	if (!obj)
+		return NFS3ERR_JUKEBOX;
+	rc = fh_lookup_or_open((const uint8_t *)fh->data.data_val, fh->data.data_len, ex,
+			       &obj->ent, &obj->st);
+	if (rc != NFS3_OK) {
+		free(obj);
+		return rc;
+	}
+	obj->fd = obj->ent->fd;
+	obj->ex = ex;
 	if (!req->ex && req_enter_export(req, ex) != 0) {
-		fsobj_put(*out);
-		*out = NULL;
+		fsobj_put(obj);
 		return NFS3ERR_SERVERFAULT;
 	}
+	*out = obj;
 	return NFS3_OK;
 }
 
@@ -618,8 +686,9 @@ int fsobj_refresh(struct fsobj *obj)
 	return fstat(obj->fd, &obj->st) < 0 ? -errno : 0;
 }
 
-int fsobj_io_fd(struct fsobj *obj, bool write)
+int fsobj_io_fd(struct fsobj *view, bool write)
 {
+	struct fsent *obj = view->ent;
 	int want = write ? O_RDWR : O_RDONLY;
 	pthread_mutex_lock(&obj->io_lock);
 	if (obj->io_fd >= 0 && (obj->io_flags == O_RDWR || obj->io_flags == want)) {
