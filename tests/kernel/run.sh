@@ -19,6 +19,9 @@
 #                   (infra,guest,host,sync,restart,sparse; default: all)
 #   --quick         smaller data sizes (for iterating on the tier itself)
 #
+# Environment: KT_OUT=DIR puts logs/cache there instead of BUILD/kernel-tier
+# (must not be under /tmp: the guest mounts its own /tmp); KT_MEM=MiB.
+#
 # Exit: 0 all checks passed, 1 a check failed / the guest did not finish,
 #       77 skipped (qemu or the kernel is not installed) -- loudly.
 set -u
@@ -93,13 +96,13 @@ if [ $EUID -ne 0 ]; then
 fi
 
 LOOPNFSD="$BUILD/loopnfsd"
-if [ $INFRA_ONLY -eq 0 ] && [ ! -x "$LOOPNFSD" ]; then
+if [ $INFRA_ONLY -eq 0 ] && [ "$PHASES" != selftest ] && [ ! -x "$LOOPNFSD" ]; then
     echo "kernel-tier: FAIL: $LOOPNFSD not built (run scripts/build.sh first, or use --infra-only)"
     echo "0 passed, 1 failed"
     exit 1
 fi
 
-OUT="$BUILD/kernel-tier"
+OUT=${KT_OUT:-"$BUILD/kernel-tier"}
 CACHE="$OUT/cache"
 RUN="$OUT/run"
 mkdir -p "$CACHE"
@@ -166,7 +169,7 @@ trap 'exit 1' INT TERM
 
 want_phase() { [ "$PHASES" = all ] || case ",$PHASES," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
-if [ $INFRA_ONLY -eq 0 ] && want_phase host; then
+if [ $INFRA_ONLY -eq 0 ] && want_phase host && [ -x "$LOOPNFSD" ]; then
     HOSTDIR="$OUT/hostdir"
     rm -rf "$HOSTDIR"
     mkdir -p "$HOSTDIR"
@@ -254,9 +257,9 @@ fi
 HOSTPID=
 
 # ---------------------------------------------------------------- results
-npass=$(grep -c '^PASS ' "$CONSOLE")
-nfail=$(grep -c '^FAIL ' "$CONSOLE")
-nskip=$(grep -c '^SKIP ' "$CONSOLE")
+npass=$(grep -c "^PASS " "$CONSOLE" 2>/dev/null); npass=${npass:-0}
+nfail=$(grep -c "^FAIL " "$CONSOLE" 2>/dev/null); nfail=${nfail:-0}
+nskip=$(grep -c "^SKIP " "$CONSOLE" 2>/dev/null); nskip=${nskip:-0}
 status=$(sed -n 's/^KTIER-GUEST-STATUS: //p' "$CONSOLE" | tail -1 | tr -d '\r')
 guest_boot=$(sed -n 's/^KTIER-BOOTED uptime=\([0-9.]*\).*/\1/p' "$CONSOLE" | head -1 | tr -d '\r')
 T1=$(date +%s)
