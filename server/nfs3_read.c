@@ -303,10 +303,11 @@ static nfsstat3 readdir_common(struct rd_ctx *c, uint64_t cookie, void **head, b
 	return NFS3_OK;
 }
 
-static size_t clamp_count(uint32_t count)
+static size_t clamp_count(const struct req *req, uint32_t count)
 {
 	/* Bound what a client may make us build (and allocate) per call. */
-	return count > NFS3_RTMAX ? NFS3_RTMAX : count;
+	uint32_t max = req->call->peer->is_tcp ? NFS3_RTMAX : NFS3_UDP_MAX;
+	return count > max ? max : count;
 }
 
 void nfs3_readdir(struct req *req, void *argp, void *resp)
@@ -317,7 +318,7 @@ void nfs3_readdir(struct req *req, void *argp, void *resp)
 	res->status = nfs3_resolve_dir(req, &args->dir, &dir);
 	if (res->status != NFS3_OK)
 		return;
-	struct rd_ctx c = { .req = req, .dir = dir, .max_budget = clamp_count(args->count) };
+	struct rd_ctx c = { .req = req, .dir = dir, .max_budget = clamp_count(req, args->count) };
 	READDIR3resok *ok = &res->READDIR3res_u.resok;
 	void *head = NULL;
 	res->status = readdir_common(&c, args->cookie, &head, &ok->reply.eof);
@@ -344,8 +345,8 @@ void nfs3_readdirplus(struct req *req, void *argp, void *resp)
 	struct rd_ctx c = { .req = req,
 			    .dir = dir,
 			    .plus = true,
-			    .dir_budget = clamp_count(args->dircount),
-			    .max_budget = clamp_count(args->maxcount) };
+			    .dir_budget = clamp_count(req, args->dircount),
+			    .max_budget = clamp_count(req, args->maxcount) };
 	READDIRPLUS3resok *ok = &res->READDIRPLUS3res_u.resok;
 	void *head = NULL;
 	res->status = readdir_common(&c, args->cookie, &head, &ok->reply.eof);
