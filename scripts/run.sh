@@ -12,5 +12,15 @@ DIR=${1:-/srv/loopnfs}
 bash "$ROOT/scripts/setup.sh" </dev/null
 bash "$ROOT/scripts/build.sh" build </dev/null
 
+# loopnfsd registers with rpcbind so that a plain `mount -t nfs localhost:/ MNT`
+# works; start the machine's rpcbind if it isn't running (best effort).
+if ! pgrep -x rpcbind >/dev/null 2>&1; then
+	if [ -d /run/systemd/system ]; then
+		systemctl start rpcbind >/dev/null 2>&1 || rpcbind -w >/dev/null 2>&1 || true
+	else
+		rpcbind -w >/dev/null 2>&1 || rpcbind >/dev/null 2>&1 || true
+	fi
+fi
+
 mkdir -p "$DIR"
 exec "$ROOT/build/loopnfsd" "$DIR" "$@"

@@ -66,12 +66,4 @@ else
 	echo "setup.sh: all packages already installed"
 fi
 
-# loopnfsd registers with rpcbind; make sure one is running (best effort).
-if ! pgrep -x rpcbind >/dev/null 2>&1; then
-	if [ -d /run/systemd/system ]; then
-		$SUDO systemctl start rpcbind >/dev/null 2>&1 || $SUDO rpcbind -w || true
-	else
-		$SUDO rpcbind -w >/dev/null 2>&1 || $SUDO rpcbind >/dev/null 2>&1 || true
-	fi
-fi
 exit 0
