@@ -270,53 +270,95 @@ static void test_stale_when_inode_reused(void **state)
     fprintf(stderr, "[ info     ] inode number reused in %d/30 rounds\n", reused);
 }
 
-static void test_moved_outside_dir_is_stale(void **state)
+/* A directory moved out of DIR must not be reachable through its old
+ * handle: that would let a client browse a tree outside the export. */
+static void test_dir_moved_outside_is_stale(void **state)
+{
+    struct ctx *x = *state;
+    char *in_d = itest_path(&g_env, "escdir");
+    char *out_d = itest_sprintf("%s/escdir-outside", g_env.base);
+    assert_int_equal(mkdir(in_d, 0755), 0);
+    assert_int_equal(mkdir(itest_sprintf("%s/nested", in_d), 0755), 0);
+    assert_int_equal(itest_write_file(itest_sprintf("%s/inside", in_d), "i", 1), 0);
+    fh_t d = itc_lookup_ok(x->c, &x->root, "escdir");
+    fh_t n = itc_lookup_ok(x->c, &d, "nested");
+    /* use them, so that any server-side cache holds them */
+    itc_attr_ok(x->c, &d);
+    itc_attr_ok(x->c, &n);
+    READDIR3res rdd;
+    ITC_CALL(x->c, itc_readdir(x->c, &d, 0, NULL, 4096, &rdd));
+    assert_nfsstat(rdd.status, NFS3_OK);
+
+    assert_int_equal(rename(in_d, out_d), 0);
+    /* collect every leak, then report them together */
+    char problems[2048] = "";
+#define PROBLEM(...) snprintf(problems + strlen(problems), sizeof(problems) - strlen(problems), __VA_ARGS__)
+    int st = getattr_status(x, &d, NULL);
+    if (!is_bad(st))
+        PROBLEM("\n  GETATTR(dir): %s", itest_nfsstat_name(st));
+    LOOKUP3res lk;
+    ITC_CALL(x->c, itc_lookup(x->c, &d, "inside", &lk));
+    if (!is_bad(lk.status))
+        PROBLEM("\n  LOOKUP(dir, \"inside\"): %s", itest_nfsstat_name(lk.status));
+    ITC_CALL(x->c, itc_lookup(x->c, &d, "..", &lk));
+    if (!is_bad(lk.status)) {
+        PROBLEM("\n  LOOKUP(dir, \"..\"): %s", itest_nfsstat_name(lk.status));
+        if (lk.status == NFS3_OK) {
+            fh_t up = itc_fh(&lk.LOOKUP3res_u.resok.object);
+            LOOKUP3res lk2;
+            ITC_CALL(x->c, itc_lookup(x->c, &up, "state", &lk2));
+            if (lk2.status == NFS3_OK)
+                PROBLEM(" -> and from there LOOKUP(\"state\") reaches DIR's sibling (escape)");
+        }
+    }
+    ITC_CALL(x->c, itc_readdir(x->c, &d, 0, NULL, 4096, &rdd));
+    if (!is_bad(rdd.status))
+        PROBLEM("\n  READDIR(dir): %s", itest_nfsstat_name(rdd.status));
+    st = getattr_status(x, &n, NULL);
+    if (!is_bad(st))
+        PROBLEM("\n  GETATTR(dir/nested): %s", itest_nfsstat_name(st));
+    ITC_CALL(x->c, itc_lookup(x->c, &n, "..", &lk));
+    if (!is_bad(lk.status))
+        PROBLEM("\n  LOOKUP(dir/nested, \"..\"): %s", itest_nfsstat_name(lk.status));
+#undef PROBLEM
+    if (problems[0]) {
+        rename(out_d, in_d);
+        fail_msg("a directory moved out of DIR is still served through its old handles "
+                 "(want NFS3ERR_STALE):%s", problems);
+    }
+
+    /* moved back: the directory exists in DIR again and the handle works */
+    assert_int_equal(rename(out_d, in_d), 0);
+    assert_nfsstat(getattr_status(x, &d, NULL), NFS3_OK);
+    fh_t again = itc_lookup_ok(x->c, &d, "inside");
+    assert_int_equal(itc_attr_ok(x->c, &again).size, 1);
+}
+
+/* A regular file moved out of DIR (and not linked inside any more). */
+static void test_file_moved_outside_is_stale(void **state)
 {
     struct ctx *x = *state;
     char *in_f = itest_path(&g_env, "escapee");
     char *out_f = itest_sprintf("%s/escapee-outside", g_env.base);
-    char *in_d = itest_path(&g_env, "escdir");
-    char *out_d = itest_sprintf("%s/escdir-outside", g_env.base);
     assert_int_equal(itest_write_file(in_f, "secret", 6), 0);
-    assert_int_equal(mkdir(in_d, 0755), 0);
-    assert_int_equal(itest_write_file(itest_sprintf("%s/inside", in_d), "i", 1), 0);
     fh_t f = itc_lookup_ok(x->c, &x->root, "escapee");
-    fh_t d = itc_lookup_ok(x->c, &x->root, "escdir");
-    fh_t di = itc_lookup_ok(x->c, &d, "inside");
-
     assert_int_equal(rename(in_f, out_f), 0);
-    assert_int_equal(rename(in_d, out_d), 0);
+    /* the file is now only reachable outside DIR */
+    assert_int_equal(itest_write_file(out_f, "changed outside", 15), 0);
     fattr3 a;
     int st = getattr_status(x, &f, &a);
-    if (!is_bad(st))
-        fail_msg("handle of a file moved out of DIR still resolves (%s, size %llu)", itest_nfsstat_name(st),
-                 (unsigned long long)a.size);
     READ3res rd;
     ITC_CALL(x->c, itc_read(x->c, &f, 0, 100, &rd));
-    if (!is_bad(rd.status))
-        fail_msg("READ through the handle of a file moved out of DIR: %s", itest_nfsstat_name(rd.status));
-    st = getattr_status(x, &d, NULL);
-    if (!is_bad(st))
-        fail_msg("handle of a directory moved out of DIR still resolves (%s)", itest_nfsstat_name(st));
-    LOOKUP3res lk;
-    ITC_CALL(x->c, itc_lookup(x->c, &d, "inside", &lk));
-    if (!is_bad(lk.status))
-        fail_msg("LOOKUP in a directory moved out of DIR: %s", itest_nfsstat_name(lk.status));
-    ITC_CALL(x->c, itc_lookup(x->c, &d, "..", &lk));
-    if (!is_bad(lk.status))
-        fail_msg("LOOKUP \"..\" in a directory moved out of DIR: %s", itest_nfsstat_name(lk.status));
-    st = getattr_status(x, &di, NULL);
-    if (!is_bad(st))
-        fail_msg("handle of a file inside a directory moved out of DIR still resolves (%s)",
-                 itest_nfsstat_name(st));
-
-    /* moved back: the objects exist in DIR again and the handles work */
     assert_int_equal(rename(out_f, in_f), 0);
-    assert_int_equal(rename(out_d, in_d), 0);
+    if (!is_bad(st))
+        fail_msg("GETATTR on a file moved out of DIR: %s (size %llu), want STALE", itest_nfsstat_name(st),
+                 (unsigned long long)a.size);
+    if (!is_bad(rd.status))
+        fail_msg("READ of a file moved out of DIR: %s (%u bytes), want STALE", itest_nfsstat_name(rd.status),
+                 rd.status == NFS3_OK ? rd.READ3res_u.resok.count : 0);
+    /* back inside: valid again */
     assert_nfsstat(getattr_status(x, &f, &a), NFS3_OK);
-    assert_int_equal(a.size, 6);
-    fh_t again = itc_lookup_ok(x->c, &d, "inside");
-    assert_int_equal(itc_attr_ok(x->c, &again).size, 1);
+    assert_int_equal(a.size, 15);
 }
 
 /* --------------------------------------------------------------- forgery */
@@ -586,7 +628,8 @@ int main(void)
         T(test_rename_keeps_handles),
         T(test_stale_after_delete),
         T(test_stale_when_inode_reused),
-        T(test_moved_outside_dir_is_stale),
+        T(test_dir_moved_outside_is_stale),
+        T(test_file_moved_outside_is_stale),
         T(test_bitflipped_handles_rejected),
         T(test_random_handles_rejected),
         T(test_other_key_rejected),

@@ -142,8 +142,17 @@ static void test_mnt3_errors(void **state)
     mountres3 m;
     /* Paths that are not the export must not be mounted. */
     const char *bad[] = {"/nonexistent", "/etc", "", g_env.base, "relative/path"};
+    struct stat dst;
+    assert_int_equal(stat(g_env.dir, &dst), 0);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ITC_CALL(c, itc_mnt3(c, bad[i], &m));
+        if (m.fhs_status == MNT3_OK && bad[i][0] == 0) {
+            /* an empty path may be taken as the export root, nothing else */
+            fh_t h = itc_fh((nfs_fh3 *)&m.mountres3_u.mountinfo.fhandle);
+            fattr3 ra = itc_attr_ok(c, &h);
+            itest_check_attr_matches(&ra, g_env.dir);
+            continue;
+        }
         if (m.fhs_status == MNT3_OK) {
             /* if the server mounted something, it must not be outside DIR */
             fh_t h = itc_fh((nfs_fh3 *)&m.mountres3_u.mountinfo.fhandle);

@@ -415,6 +415,7 @@ static void test_readlink(void **state)
     assert_nfsstat(rl.status, NFS3_OK);
     assert_string_equal(rl.READLINK3res_u.resok.data, "hello.txt");
     assert_post_op(&rl.READLINK3res_u.resok.symlink_attributes, "READLINK symlink_attributes");
+    /* post-op: taken after the readlink, so they include its atime update */
     itest_check_attr_matches(&rl.READLINK3res_u.resok.symlink_attributes.post_op_attr_u.attributes,
                              itest_path(&g_env, "link_rel"));
 
@@ -472,6 +473,8 @@ static void test_read_small(void **state)
     assert_true(ok.eof);
     check_pattern(ok.data.data_val, ok.count, 0, 1);
     assert_int_equal(ok.file_attributes.post_op_attr_u.attributes.size, HELLO_SIZE);
+    /* post-op attributes are taken after the read (atime included) */
+    itest_check_attr_matches(&ok.file_attributes.post_op_attr_u.attributes, itest_path(&g_env, "hello.txt"));
 
     ok = read_ok(x, &f, 100, 50);
     assert_int_equal(ok.count, 50);
@@ -496,9 +499,16 @@ static void test_read_small(void **state)
     ok = read_ok(x, &f, 1ull << 40, 100);
     assert_int_equal(ok.count, 0);
     assert_true(ok.eof);
-    ok = read_ok(x, &f, UINT64_MAX - 10, 100);
-    assert_int_equal(ok.count, 0);
-    assert_true(ok.eof);
+    /* offsets past 2^63 cannot exist in any file: empty+eof or INVAL */
+    READ3res big;
+    ITC_CALL(x->c, itc_read(x->c, &f, UINT64_MAX - 10, 100, &big));
+    if (big.status == NFS3_OK) {
+        assert_int_equal(big.READ3res_u.resok.count, 0);
+        assert_true(big.READ3res_u.resok.eof);
+    } else {
+        assert_nfsstat(big.status, NFS3ERR_INVAL);
+        assert_post_op(&big.READ3res_u.resfail.file_attributes, "READ(huge offset) file_attributes");
+    }
 
     /* count 0 */
     ok = read_ok(x, &f, 0, 0);
