@@ -12,6 +12,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -238,6 +241,10 @@ static struct rpc_context *connect_port(int port)
 	if (rpc_connect_async(rpc, g_opt.host, port, cb_connect, &op) != 0)
 		die("connect to %s port %d failed: %s", g_opt.host, port, rpc_get_error(rpc));
 	wait_done(rpc, &op.done, "connect");
+	/* As the kernel's RPC client does; libnfs leaves Nagle on. */
+	int one = 1;
+	if (!getenv("LOOPNFS_BENCH_NAGLE"))
+		setsockopt(rpc_get_fd(rpc), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return rpc;
 }
 
@@ -943,8 +950,12 @@ static void ensure_files(int nconns)
 	}
 }
 
+static void ensure_workdir(void);
+
 static void run_phase(enum wk kind, const char *name, int nconns, int print)
 {
+	if (kind != W_NULL)
+		ensure_workdir();
 	switch (kind) {
 	case W_SEQWRITE:
 		sync_create(&g_work, "seqfile", &g_seq);
@@ -1129,9 +1140,19 @@ void nfs_bench_init(void)
 		note("I/O size clamped to %u by server FSINFO (rtmax %u, wtmax %u)", g_bs, fo.rtmax,
 		     fo.wtmax);
 
+}
+
+/* The work directory is made on first use, so that a run of only "null"
+ * (the readiness probe in run.sh) needs nothing but MOUNT and NULL. */
+static int g_have_work;
+static void ensure_workdir(void)
+{
+	if (g_have_work)
+		return;
 	snprintf(g_workname, sizeof(g_workname), "loopnfs-bench.%d", (int)getpid());
 	sync_mkdir(&g_root, g_workname, &g_work);
 	sync_mkdir(&g_work, "files", &g_files);
+	g_have_work = 1;
 }
 
 void nfs_run_workload(const char *name, int conns)
@@ -1146,8 +1167,10 @@ void nfs_run_workload(const char *name, int conns)
 
 void nfs_bench_finish(void)
 {
-	if (g_opt.keep)
+	if (g_opt.keep || !g_have_work) {
+		rpc_destroy_context(g_ctl);
 		return;
+	}
 	if (g_nfiles > 0)
 		run_phase(W_REMOVE, "remove", g_opt.conns, 0);
 	if (g_have_seq)

@@ -190,8 +190,15 @@ start_server() { # $1 = loopnfs|ganesha, $2 = export dir, $3 = tag
 	case "$name" in
 	loopnfs)
 		local out="$WORK/$tag.out"
-		stdbuf -oL -eL "$BUILD/loopnfsd" --listen 127.0.0.1 --port 0 --no-rpcbind "$exp" \
-			> "$out" 2> "$SERVER_LOG" &
+		# Same settings as the ganesha export: root not squashed, TCP only;
+		# state (file handle key) kept in the work dir, not the host's.
+		local extra=() help
+		help=$("$BUILD/loopnfsd" --help 2>&1 || true)
+		grep -q -- '--no-root-squash' <<<"$help" && extra+=(--no-root-squash)
+		grep -q -- '--no-udp' <<<"$help" && extra+=(--no-udp)
+		grep -q -- '--state-dir' <<<"$help" && { mkdir -p "$WORK/loopnfs-state"; extra+=(--state-dir "$WORK/loopnfs-state"); }
+		stdbuf -oL -eL "$BUILD/loopnfsd" --listen 127.0.0.1 --port 0 --no-rpcbind \
+			${extra[@]+"${extra[@]}"} ${LOOPNFSD_ARGS:-} "$exp" > "$out" 2> "$SERVER_LOG" &
 		SERVER_PID=$!
 		PIDS+=("$SERVER_PID")
 		SERVER_PORT=
