@@ -773,8 +773,13 @@ static int slot_start(struct slot *s)
 	case W_MIX_WRITE:
 		return start_seq_write(s, &g_mix, g_mix_seed);
 	case W_SEQREAD:
-		if (c->next >= c->hi)
-			return 0;
+		/* Whole passes over the connection's range until --duration
+		 * has elapsed (at least one pass). */
+		if (c->next >= c->hi) {
+			if (c->hi == c->lo || now_ns() >= g_deadline)
+				return 0;
+			c->next = c->lo;
+		}
 		s->off = c->next;
 		s->len = (uint32_t)(c->hi - s->off < g_bs ? c->hi - s->off : g_bs);
 		c->next += s->len;
@@ -1048,7 +1053,8 @@ static void run_phase(enum wk kind, const char *name, int nconns, int print)
 			 commits, (double)hc->max / 1e6, g_bs);
 		break;
 	case W_SEQREAD:
-		snprintf(res.extra, sizeof(res.extra), "bs=%u", g_bs);
+		snprintf(res.extra, sizeof(res.extra), "bs=%u passes=%.2f", g_bs,
+			 (double)res.bytes / (double)g_seq_size);
 		break;
 	case W_CREATE:
 		g_nfiles = g_opt.files;
@@ -1076,9 +1082,13 @@ static void run_phase(enum wk kind, const char *name, int nconns, int print)
 	default:
 		break;
 	}
-	if ((kind == W_SEQWRITE || kind == W_SEQREAD) && res.bytes != (kind == W_SEQWRITE ? g_opt.size : g_seq_size))
-		die("%s: transferred %" PRIu64 " bytes, expected %" PRIu64, name, res.bytes,
-		    kind == W_SEQWRITE ? g_opt.size : g_seq_size);
+	if (kind == W_SEQWRITE && res.bytes != g_opt.size)
+		die("%s: transferred %" PRIu64 " bytes, expected %" PRIu64, name, res.bytes, g_opt.size);
+	if (kind == W_SEQREAD)
+		for (int i = 0; i < nconns; i++)
+			if (cs[i].hi > cs[i].lo && (cs[i].bytes == 0 || cs[i].bytes % (cs[i].hi - cs[i].lo)))
+				die("%s: connection %d read %" PRIu64 " bytes, not whole passes of %" PRIu64,
+				    name, i, cs[i].bytes, cs[i].hi - cs[i].lo);
 	if ((kind == W_CREATE || kind == W_REMOVE) && res.ops != g_target_files)
 		die("%s: completed %" PRIu64 " of %" PRIu64 " files", name, res.ops, g_target_files);
 	if (res.ops == 0 && kind != W_MIXED)

@@ -284,6 +284,7 @@ ns=$(echo $SERVERS | wc -w)
 EXPECTED=$(( ROUNDS * (nw * ns + nl) ))
 
 START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log "work dir $WORK, $ROUNDS round(s), servers: $SERVERS, size $SIZE, files $FILES, duration ${DURATION}s, qd $QD"
 for round in $(seq "$ROUNDS"); do
 	# Alternate which server goes first.
@@ -317,6 +318,7 @@ ELAPSED=$(( $(date +%s) - START ))
 {
 	echo "# loopnfs-bench $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, kernel $(uname -r)"
 	echo "# rounds=$ROUNDS size=$SIZE files=$FILES duration=${DURATION}s qd=$QD short=$SHORT elapsed=${ELAPSED}s"
+	echo "# load average at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	awk -v servers="$SERVERS" -f "$ROOT/bench/summarize.awk" "$RESULTS"
 } | tee "$OUT/table.md"
