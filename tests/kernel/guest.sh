@@ -25,6 +25,8 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+# the servers' exported directories live on a plain tmpfs (not the overlay)
+mount -t tmpfs -o mode=0755,size=80% tmpfs /srv
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 echo "KTIER-BOOTED uptime=$(cut -d' ' -f1 /proc/uptime)"
 

@@ -15,6 +15,14 @@ skip() {
 }
 info() { echo "INFO $*"; }
 
+# summarize TEXT: first 3 lines (and the line count) of a command's output
+summarize() {
+    local lines
+    lines=$(printf '%s\n' "$1" | grep -c .)
+    printf '%s' "$1" | head -3 | tr '\n' '|' | cut -c1-400
+    [ "$lines" -gt 3 ] && printf ' ... (%s lines)' "$lines"
+}
+
 # check NAME CMD...: PASS if CMD exits 0; on failure print its output.
 check() {
     local name=$1; shift
@@ -24,7 +32,7 @@ check() {
     if [ $rc -eq 0 ]; then
         pass "$name"
     else
-        fail "$name" "rc=$rc: $(printf '%s' "$out" | tail -5 | tr '\n' '|' | cut -c1-400)"
+        fail "$name" "rc=$rc: $(summarize "$out")"
     fi
     return $rc
 }

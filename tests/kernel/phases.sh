@@ -152,7 +152,7 @@ phase_sync() {
 
 phase_squash() {
     echo "== phase squash (server with default squashing, second instance)"
-    local sq=/srv/nfs-squash port=2050
+    local sq=/srv/nfs-squash port=2060
     mkdir -p "$sq" /mnt-squash && chmod 0777 "$sq"
     echo secret > "$sq/rootonly"; chmod 600 "$sq/rootonly"
     "$KT_LOOPNFSD" --port $port --no-rpcbind "$sq" > /tmp/squash.out 2>> /kt/squash-server.log < /dev/null &
@@ -160,7 +160,8 @@ phase_squash() {
     if ! wait_for 30 grep -q 'port=' /tmp/squash.out; then
         fail squash.server-start "$(tail -3 /kt/squash-server.log | tr '\n' '|')"; kill $pid; return
     fi
-    check squash.mount tmount -t nfs -o vers=3,proto=tcp,port=$port,mountport=$port,mountproto=tcp,nolock,retry=0 127.0.0.1:/ /mnt-squash || { kill $pid; return; }
+    local mport; mport=$(sed -n 's/.*mountport=\([0-9][0-9]*\).*/\1/p' /tmp/squash.out)
+    check squash.mount tmount -t nfs -o vers=3,proto=tcp,port=$port,mountport=${mport:-$port},mountproto=tcp,nolock,retry=0 127.0.0.1:/ /mnt-squash || { kill $pid; return; }
     echo x > /mnt-squash/byroot
     eq squash.root-creates-as-nobody "$(stat -c %u "$sq/byroot" 2>&1)" "65534"
     expect_err squash.root-denied-0600 "Permission denied" cat /mnt-squash/rootonly
@@ -185,7 +186,7 @@ phase_host() {
         return
     fi
     mkdir -p /mnt-host
-    check host.mount tmount -t nfs -o vers=3,proto=tcp,port=$KT_HOSTPORT,mountport=$KT_HOSTPORT,mountproto=tcp,nolock,retry=0 10.0.2.2:/ /mnt-host || return
+    check host.mount tmount -t nfs -o vers=3,proto=tcp,port=$KT_HOSTPORT,mountport=$KT_HOSTMPORT,mountproto=tcp,nolock,retry=0 10.0.2.2:/ /mnt-host || return
     info "mount: $(grep ' /mnt-host ' /proc/mounts)"
     bash "$SCEN" --mnt /mnt-host --label h.root $QARG --tree "$TREE" --sections files,perms,tree,git,concurrent
     mkdir -p /mnt-host/h.ktuser1 && chown ktuser1: /mnt-host/h.ktuser1
@@ -214,7 +215,10 @@ run_phases() {
     server_log_hint
     for m in /mnt-host /mnt; do
         if grep -q " $m nfs" /proc/mounts; then
-            check "umount$m" timeout 60 umount "$m"
+            if ! check "umount$m" timeout 60 umount "$m"; then
+                info "users of $m: $(fuser -vm "$m" 2>&1 | tr '\n' '|')"
+                umount -l "$m"
+            fi
         fi
     done
     if [ -f "$SRV_PIDFILE" ] && kill -0 "$(cat "$SRV_PIDFILE")" 2>/dev/null; then

@@ -18,6 +18,10 @@
 #   --phases LIST   comma-separated subset of guest phases to run
 #                   (infra,guest,host,sync,restart,sparse; default: all)
 #   --quick         smaller data sizes (for iterating on the tier itself)
+#   --server CMD    server executable to test instead of BUILD/loopnfsd
+#                   (must follow loopnfsd's command-line contract), e.g.
+#                   tests/kernel/ganesha-as-loopnfsd.sh to validate the tier
+#                   against nfs-ganesha
 #
 # Environment: KT_OUT=DIR puts logs/cache there instead of BUILD/kernel-tier
 # (must not be under /tmp: the guest mounts its own /tmp); KT_MEM=MiB.
@@ -32,6 +36,7 @@ TIMEOUT=1500
 INFRA_ONLY=0
 PHASES=all
 QUICK=0
+SERVER=
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) BUILD=$2; shift 2 ;;
@@ -42,6 +47,7 @@ while [ $# -gt 0 ]; do
         --phases) PHASES=$2; shift 2 ;;
         --phases=*) PHASES=${1#--phases=}; shift ;;
         --quick) QUICK=1; shift ;;
+        --server) SERVER=$2; shift 2 ;;
         -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
@@ -95,7 +101,8 @@ if [ $EUID -ne 0 ]; then
     skip "must run as root (qemu 9p passthrough of / and a root-run host server)"
 fi
 
-LOOPNFSD="$BUILD/loopnfsd"
+LOOPNFSD=${SERVER:-"$BUILD/loopnfsd"}
+case "$LOOPNFSD" in /*) ;; *) LOOPNFSD="$(pwd)/$LOOPNFSD" ;; esac
 if [ $INFRA_ONLY -eq 0 ] && [ "$PHASES" != selftest ] && [ ! -x "$LOOPNFSD" ]; then
     echo "kernel-tier: FAIL: $LOOPNFSD not built (run scripts/build.sh first, or use --infra-only)"
     echo "0 passed, 1 failed"
@@ -155,6 +162,7 @@ fi
 # ---------------------------------------------------------------- host server
 HOSTPID=
 HOSTPORT=0
+HOSTMPORT=0
 cleanup() {
     if [ -n "${TAILPID:-}" ]; then kill "$TAILPID" 2>/dev/null; fi
     if [ -n "${QPID:-}" ] && kill -0 "$QPID" 2>/dev/null; then
@@ -180,6 +188,7 @@ if [ $INFRA_ONLY -eq 0 ] && want_phase host && [ -x "$LOOPNFSD" ]; then
     HOSTPID=$!
     for _ in $(seq 1 100); do
         HOSTPORT=$(sed -n 's/.*port=\([0-9][0-9]*\).*/\1/p' "$RUN/host-server.out" | head -1)
+        HOSTMPORT=$(sed -n 's/.*mountport=\([0-9][0-9]*\).*/\1/p' "$RUN/host-server.out" | head -1)
         [ -n "$HOSTPORT" ] && break
         kill -0 "$HOSTPID" 2>/dev/null || break
         sleep 0.1
@@ -189,6 +198,7 @@ if [ $INFRA_ONLY -eq 0 ] && want_phase host && [ -x "$LOOPNFSD" ]; then
         sed 's/^/  host-server: /' "$RUN/host-server.log" | tail -20
         HOSTPORT=0
     else
+        HOSTMPORT=${HOSTMPORT:-$HOSTPORT}
         log "host loopnfsd pid $HOSTPID on 127.0.0.1:$HOSTPORT serving $HOSTDIR"
     fi
 fi
@@ -203,13 +213,14 @@ KT_INFRA_ONLY=$INFRA_ONLY
 KT_PHASES='$PHASES'
 KT_QUICK=$QUICK
 KT_HOSTPORT=$HOSTPORT
+KT_HOSTMPORT=${HOSTMPORT:-0}
 KT_HOSTDIR='${HOSTDIR:-}'
 EOF
 
 # ---------------------------------------------------------------- boot
 CONSOLE="$OUT/console.log"
 : > "$CONSOLE"
-MEM=${KT_MEM:-3072}
+MEM=${KT_MEM:-4096}
 APPEND="console=ttyS0 panic=-1 quiet loglevel=3 8250.nr_uarts=1 ktinit=$ROOT/tests/kernel/guest.sh"
 log "booting $KERNEL (TCG, $MEM MiB, 2 vCPUs), timeout ${TIMEOUT}s, console -> $CONSOLE"
 QT0=$(date +%s.%N)
