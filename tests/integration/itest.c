@@ -540,10 +540,17 @@ static void dup_nfs_fh3(nfs_fh3 *f)
     dup_bytes(&f->data.data_val, f->data.data_val, f->data.data_len);
 }
 
+/*
+ * libnfs's decoder hands out structures that are not always naturally
+ * aligned (UBSan flags them), so every read of libnfs memory goes through
+ * memcpy into aligned copies.
+ */
+#define LOAD(dst, src) memcpy((dst), (src), sizeof(*(dst)))
+
 static void cp_mountres3(void *out, void *data)
 {
     mountres3 *d = out;
-    *d = *(mountres3 *)data;
+    LOAD(d, data);
     if (d->fhs_status == MNT3_OK) {
         mountres3_ok *ok = &d->mountres3_u.mountinfo;
         dup_bytes(&ok->fhandle.fhandle3_val, ok->fhandle.fhandle3_val, ok->fhandle.fhandle3_len);
@@ -558,46 +565,60 @@ static void cp_mountres3(void *out, void *data)
 
 static void cp_mountres1(void *out, void *data)
 {
-    *(mountres1 *)out = *(mountres1 *)data;
+    LOAD((mountres1 *)out, data);
 }
 
 static void cp_mountlist(void *out, void *data)
 {
-    mountlist src = data ? *(mountlist *)data : NULL;
+    mountlist src = NULL;
+    if (data)
+        LOAD(&src, data);
     mountlist head = NULL, *tail = &head;
-    for (; src; src = src->ml_next) {
+    while (src) {
+        mountbody cur;
+        LOAD(&cur, src);
         mountbody *b = itest_alloc(sizeof(*b));
-        b->ml_hostname = itest_strdup(src->ml_hostname);
-        b->ml_directory = itest_strdup(src->ml_directory);
+        b->ml_hostname = itest_strdup(cur.ml_hostname);
+        b->ml_directory = itest_strdup(cur.ml_directory);
         *tail = b;
         tail = &b->ml_next;
+        src = cur.ml_next;
     }
     *(mountlist *)out = head;
 }
 
 static void cp_exports(void *out, void *data)
 {
-    exports src = data ? *(exports *)data : NULL;
+    exports src = NULL;
+    if (data)
+        LOAD(&src, data);
     exports head = NULL, *tail = &head;
-    for (; src; src = src->ex_next) {
+    while (src) {
+        exportnode cur;
+        LOAD(&cur, src);
         exportnode *e = itest_alloc(sizeof(*e));
-        e->ex_dir = itest_strdup(src->ex_dir);
+        e->ex_dir = itest_strdup(cur.ex_dir);
         groups gh = NULL, *gt = &gh;
-        for (groups g = src->ex_groups; g; g = g->gr_next) {
+        groups g = cur.ex_groups;
+        while (g) {
+            groupnode gc;
+            LOAD(&gc, g);
             groupnode *n = itest_alloc(sizeof(*n));
-            n->gr_name = itest_strdup(g->gr_name);
+            n->gr_name = itest_strdup(gc.gr_name);
             *gt = n;
             gt = &n->gr_next;
+            g = gc.gr_next;
         }
         e->ex_groups = gh;
         *tail = e;
         tail = &e->ex_next;
+        src = cur.ex_next;
     }
     *(exports *)out = head;
 }
 
 #define SHALLOW_COPY(T)                                                      \
-    static void cp_##T(void *out, void *data) { *(T *)out = *(T *)data; }
+    static void cp_##T(void *out, void *data) { LOAD((T *)out, data); }
 SHALLOW_COPY(GETATTR3res)
 SHALLOW_COPY(ACCESS3res)
 SHALLOW_COPY(FSSTAT3res)
@@ -607,7 +628,7 @@ SHALLOW_COPY(PATHCONF3res)
 static void cp_LOOKUP3res(void *out, void *data)
 {
     LOOKUP3res *d = out;
-    *d = *(LOOKUP3res *)data;
+    LOAD(d, data);
     if (d->status == NFS3_OK)
         dup_nfs_fh3(&d->LOOKUP3res_u.resok.object);
 }
@@ -615,7 +636,7 @@ static void cp_LOOKUP3res(void *out, void *data)
 static void cp_READLINK3res(void *out, void *data)
 {
     READLINK3res *d = out;
-    *d = *(READLINK3res *)data;
+    LOAD(d, data);
     if (d->status == NFS3_OK)
         d->READLINK3res_u.resok.data = itest_strdup(d->READLINK3res_u.resok.data);
 }
@@ -623,7 +644,7 @@ static void cp_READLINK3res(void *out, void *data)
 static void cp_READ3res(void *out, void *data)
 {
     READ3res *d = out;
-    *d = *(READ3res *)data;
+    LOAD(d, data);
     if (d->status == NFS3_OK)
         dup_bytes(&d->READ3res_u.resok.data.data_val, d->READ3res_u.resok.data.data_val,
                   d->READ3res_u.resok.data.data_len);
@@ -632,14 +653,15 @@ static void cp_READ3res(void *out, void *data)
 static void cp_READDIR3res(void *out, void *data)
 {
     READDIR3res *d = out;
-    *d = *(READDIR3res *)data;
+    LOAD(d, data);
     if (d->status != NFS3_OK)
         return;
     entry3 *head = NULL, **tail = &head;
-    for (entry3 *e = d->READDIR3res_u.resok.reply.entries; e; e = e->nextentry) {
+    for (entry3 *e = d->READDIR3res_u.resok.reply.entries; e;) {
         entry3 *n = itest_alloc(sizeof(*n));
-        *n = *e;
-        n->name = itest_strdup(e->name);
+        LOAD(n, e);
+        e = n->nextentry;
+        n->name = itest_strdup(n->name);
         n->nextentry = NULL;
         *tail = n;
         tail = &n->nextentry;
@@ -650,14 +672,15 @@ static void cp_READDIR3res(void *out, void *data)
 static void cp_READDIRPLUS3res(void *out, void *data)
 {
     READDIRPLUS3res *d = out;
-    *d = *(READDIRPLUS3res *)data;
+    LOAD(d, data);
     if (d->status != NFS3_OK)
         return;
     entryplus3 *head = NULL, **tail = &head;
-    for (entryplus3 *e = d->READDIRPLUS3res_u.resok.reply.entries; e; e = e->nextentry) {
+    for (entryplus3 *e = d->READDIRPLUS3res_u.resok.reply.entries; e;) {
         entryplus3 *n = itest_alloc(sizeof(*n));
-        *n = *e;
-        n->name = itest_strdup(e->name);
+        LOAD(n, e);
+        e = n->nextentry;
+        n->name = itest_strdup(n->name);
         if (n->name_handle.handle_follows)
             dup_nfs_fh3(&n->name_handle.post_op_fh3_u.handle);
         n->nextentry = NULL;

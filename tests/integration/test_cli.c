@@ -379,6 +379,54 @@ static void test_listen_and_mount_port(void **state)
     assert_int_equal(itest_server_stop(&s), 0);
 }
 
+
+/* Sockets bound to port (from /proc/net/{tcp,tcp6,udp,udp6}); counts the
+ * loopback and non-loopback local addresses. TCP: listening sockets only. */
+static void scan_proc_net(const char *file, int v6, int tcp, int port, int *loop, int *other, char *others,
+                          size_t olen)
+{
+    char *txt = itest_slurp(file);
+    char *save = NULL;
+    for (char *line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char local[64];
+        unsigned lport, st;
+        if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", local, &lport, &st) != 3)
+            continue;
+        if ((int)lport != port || (tcp && st != 0x0A))
+            continue;
+        int is_loop = v6 ? strcmp(local, "00000000000000000000000001000000") == 0
+                         : strcmp(local, "0100007F") == 0;
+        if (is_loop) {
+            (*loop)++;
+        } else {
+            (*other)++;
+            snprintf(others + strlen(others), olen - strlen(others), " %s:%s", file, local);
+        }
+    }
+}
+
+static void test_default_listen_is_loopback_only(void **state)
+{
+    (void)state;
+    struct itest_server s;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(itest_server_start(&s, &g_env, NULL), 0);
+    int loop = 0, other = 0;
+    char others[1024] = "";
+    scan_proc_net("/proc/net/tcp", 0, 1, s.port, &loop, &other, others, sizeof(others));
+    scan_proc_net("/proc/net/tcp6", 1, 1, s.port, &loop, &other, others, sizeof(others));
+    int tcp_loop = loop;
+    scan_proc_net("/proc/net/udp", 0, 0, s.port, &loop, &other, others, sizeof(others));
+    scan_proc_net("/proc/net/udp6", 1, 0, s.port, &loop, &other, others, sizeof(others));
+    assert_true(null_ok_tcp(s.port, 100003, 3, 0));
+    assert_true(null_ok_udp(s.port, 100003, 3, 0));
+    assert_int_equal(itest_server_stop(&s), 0);
+    if (other)
+        fail_msg("by default loopnfsd must listen on loopback only; also bound on:%s", others);
+    assert_true(tcp_loop >= 1);
+    assert_true(loop > tcp_loop); /* UDP too */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +437,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ready_line_and_mount_command, teardown),
         cmocka_unit_test_teardown(test_foreground_and_sigterm, teardown),
         cmocka_unit_test_teardown(test_port_in_use, teardown),
+        cmocka_unit_test_teardown(test_default_listen_is_loopback_only, teardown),
         cmocka_unit_test_teardown(test_listen_ipv6, teardown),
         cmocka_unit_test_teardown(test_listen_and_mount_port, teardown),
     };

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define TMO 20000
@@ -67,11 +69,14 @@ static int teardown(void **state)
 
 /* ------------------------------------------------------------ helpers */
 
+/* Port used by tcp_call (0: the group's server). */
+static int g_target_port;
+
 /* One call on a fresh TCP connection; fails the test on transport errors. */
 static rr_reply tcp_call(const xbuf *msg, unsigned char **raw)
 {
     rr_reply rep;
-    if (rr_tcp_call(g_srv.port, msg->buf, msg->len, raw, &rep, TMO) != 0)
+    if (rr_tcp_call(g_target_port ? g_target_port : g_srv.port, msg->buf, msg->len, raw, &rep, TMO) != 0)
         fail_msg("no (parsable) RPC reply over TCP");
     return rep;
 }
@@ -1010,6 +1015,176 @@ static void test_udp_errors(void **state)
     close(u);
 }
 
+
+/* ------------------------------------------------ allocation from lengths */
+static long vm_peak_kb(pid_t pid)
+{
+    char *st = itest_slurp(itest_sprintf("/proc/%d/status", (int)pid));
+    const char *p = strstr(st, "VmPeak:");
+    return p ? atol(p + 7) : -1;
+}
+
+/* A length prefix in the arguments must not make the server allocate what
+ * it claims before checking the record actually holds that much. */
+static void test_no_allocation_from_length_prefix(void **state)
+{
+    (void)state;
+    struct itest_server s;
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(itest_server_start(&s, &g_env, NULL), 0);
+    g_target_port = s.port;
+    fh_t root = raw_mount_root();
+    g_target_port = 0;
+    long before = vm_peak_kb(s.pid);
+    assert_true(before > 0);
+    int fd = rr_tcp_connect(s.port, 0);
+    assert_true(fd >= 0);
+    const uint32_t procs[] = {NFSPROC3_LOOKUP, NFSPROC3_LOOKUP, NFSPROC3_LOOKUP};
+    for (size_t i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
+        xbuf m;
+        xb_init(&m);
+        uint32_t xid = ++g_xid;
+        rr_call_hdr_sys(&m, xid, NFS_PROG, 3, procs[i]);
+        xb_opaque(&m, root.data, root.len);
+        xb_u32(&m, 0xfffffff0u - (uint32_t)i * 4096u); /* name "length" ~4 GiB */
+        xb_raw(&m, "abcd", 4);
+        unsigned char *raw;
+        rr_reply r = conn_call(fd, &m, &raw);
+        expect_accepted(&r, xid, RR_GARBAGE_ARGS);
+        free(raw);
+        xb_free(&m);
+    }
+    close(fd);
+    long after = vm_peak_kb(s.pid);
+    assert_int_equal(itest_server_stop(&s), 0);
+    if (after - before > 512 * 1024)
+        fail_msg("server peak virtual memory grew by %ld MiB decoding 4 GiB name length prefixes "
+                 "(allocates the claimed length before checking the record)",
+                 (after - before) / 1024);
+}
+
+/* --------------------------------------------------------- parallel load */
+/* 8 connections x 24 pipelined READs (+ GETATTRs) in flight at once, plus
+ * UDP traffic: exercises the worker pool, handle cache and transport
+ * concurrently (meaningful under TSan); every reply is checked. */
+static void test_parallel_load(void **state)
+{
+    (void)state;
+    fh_t root = raw_mount_root();
+    /* LOOKUP data.bin */
+    xbuf m;
+    xb_init(&m);
+    uint32_t xid = ++g_xid;
+    rr_call_hdr_sys(&m, xid, NFS_PROG, 3, NFSPROC3_LOOKUP);
+    xb_opaque(&m, root.data, root.len);
+    xb_string(&m, "data.bin");
+    unsigned char *raw;
+    rr_reply r = tcp_call(&m, &raw);
+    expect_accepted(&r, xid, RR_SUCCESS);
+    xrd x;
+    xr_init(&x, r.body, r.body_len);
+    assert_int_equal(xr_u32(&x), 0);
+    uint32_t n;
+    const unsigned char *p = xr_opaque(&x, &n, 64);
+    assert_false(x.err);
+    fh_t file = {.len = n};
+    memcpy(file.data, p, n);
+    free(raw);
+    xb_free(&m);
+
+    enum { CONNS = 8, PER = 24, CHUNK = 8192 };
+    int fds[CONNS];
+    uint32_t base = g_xid + 1;
+    g_xid += CONNS * PER;
+    for (int c = 0; c < CONNS; c++) {
+        fds[c] = rr_tcp_connect(g_srv.port, 0);
+        assert_true(fds[c] >= 0);
+        xbuf all;
+        xb_init(&all);
+        for (int k = 0; k < PER; k++) {
+            uint32_t id = base + (uint32_t)(c * PER + k);
+            xb_init(&m);
+            if (k % 4 == 3) {
+                put_getattr(&m, id, &root);
+            } else {
+                rr_call_hdr_sys(&m, id, NFS_PROG, 3, NFSPROC3_READ);
+                xb_opaque(&m, file.data, file.len);
+                xb_u64(&m, (uint64_t)((id * 7919u) % (k_file_size - CHUNK)));
+                xb_u32(&m, CHUNK);
+            }
+            xb_u32(&all, 0x80000000u | (uint32_t)m.len);
+            xb_raw(&all, m.buf, m.len);
+            xb_free(&m);
+        }
+        assert_int_equal(send(fds[c], all.buf, all.len, MSG_NOSIGNAL), (ssize_t)all.len);
+        xb_free(&all);
+    }
+    /* UDP at the same time */
+    int u = rr_udp_socket(g_srv.port, 0);
+    assert_true(u >= 0);
+    for (int k = 0; k < 16; k++) {
+        xb_init(&m);
+        put_getattr(&m, 0x7000000u + (uint32_t)k, &root);
+        send(u, m.buf, m.len, 0);
+        xb_free(&m);
+    }
+    unsigned char *want = malloc(CHUNK);
+    for (int c = 0; c < CONNS; c++) {
+        unsigned char seen[PER] = {0};
+        for (int k = 0; k < PER; k++) {
+            long len = rr_tcp_recv_record(fds[c], &raw, TMO);
+            if (len < 0)
+                fail_msg("connection %d: reply %d of %d missing", c, k, PER);
+            assert_int_equal(rr_parse_reply(raw, (size_t)len, &r), 0);
+            expect_accepted(&r, r.xid, RR_SUCCESS);
+            uint32_t id = r.xid;
+            assert_true(id >= base + (uint32_t)(c * PER) && id < base + (uint32_t)((c + 1) * PER));
+            int kk = (int)(id - base) - c * PER;
+            assert_int_equal(seen[kk], 0);
+            seen[kk] = 1;
+            xr_init(&x, r.body, r.body_len);
+            assert_int_equal(xr_u32(&x), 0);
+            if (kk % 4 == 3) {
+                assert_int_equal(xr_u32(&x), 2); /* NF3DIR */
+            } else {
+                if (xr_u32(&x))
+                    xr_skip(&x, 84);
+                uint32_t cnt = xr_u32(&x);
+                xr_u32(&x); /* eof */
+                p = xr_opaque(&x, &n, CHUNK);
+                assert_false(x.err);
+                assert_int_equal(cnt, CHUNK);
+                assert_int_equal(n, CHUNK);
+                uint64_t off = (uint64_t)((id * 7919u) % (k_file_size - CHUNK));
+                itest_pattern(want, CHUNK, off, 7);
+                if (memcmp(want, p, CHUNK) != 0)
+                    fail_msg("connection %d xid %u: READ data at offset %llu corrupted", c, id,
+                             (unsigned long long)off);
+            }
+            free(raw);
+        }
+        close(fds[c]);
+    }
+    free(want);
+    /* UDP replies (allow loss, but any reply must be right) */
+    unsigned char buf[2048];
+    int got = 0;
+    for (;;) {
+        struct timeval tv = {.tv_sec = 2};
+        setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        ssize_t len = recv(u, buf, sizeof(buf), 0);
+        if (len <= 0)
+            break;
+        assert_int_equal(rr_parse_reply(buf, (size_t)len, &r), 0);
+        assert_true(r.xid >= 0x7000000u && r.xid < 0x7000000u + 16);
+        expect_accepted(&r, r.xid, RR_SUCCESS);
+        if (++got == 16)
+            break;
+    }
+    close(u);
+    assert_true(got >= 12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1021,6 +1196,7 @@ int main(void)
         cmocka_unit_test_teardown(test_proc_unavail, teardown),
         cmocka_unit_test_teardown(test_prog_unavail, teardown),
         cmocka_unit_test_teardown(test_rpc_version_mismatch, teardown),
+        cmocka_unit_test_teardown(test_no_allocation_from_length_prefix, teardown),
         cmocka_unit_test_teardown(test_garbage_args, teardown),
         cmocka_unit_test_teardown(test_malformed_credentials_badcred, teardown),
         cmocka_unit_test_teardown(test_oversized_credential_badcred, teardown),
@@ -1032,6 +1208,7 @@ int main(void)
         cmocka_unit_test_teardown(test_junk_input_survives, teardown),
         cmocka_unit_test_teardown(test_udp_null_mount_getattr, teardown),
         cmocka_unit_test_teardown(test_udp_errors, teardown),
+        cmocka_unit_test_teardown(test_parallel_load, teardown),
     };
     return cmocka_run_group_tests_name("integration.rpc", tests, group_setup, group_teardown);
 }
