@@ -283,8 +283,8 @@ static int parse_port(const char *s)
 {
     const char *p = s;
     while ((p = strstr(p, "port=")) != NULL) {
-        /* skip "mountport=" etc: must be at start or after a non-alnum */
-        if (p == s || !(p[-1] >= 'a' && p[-1] <= 'z')) {
+        /* a "port=" word of its own (not "mountport=", "mount_port=") */
+        if (p == s || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n') {
             const char *q = p + 5;
             long v = 0;
             int digits = 0;

@@ -251,6 +251,16 @@ static void test_ready_line_and_mount_command(void **state)
     assert_true(null_ok_udp(s.port, 100003, 3, 0));
     assert_true(null_ok_udp(s.port, 100005, 3, 0));
     assert_int_equal(itest_server_stop(&s), 0);
+    /* logs go to stderr: stdout holds only the ready line and the mount command */
+    out = itest_slurp(s.out_path);
+    char *save = NULL;
+    int lines = 0;
+    for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        lines++;
+        if (!strstr(l, "port=") && strncmp(l, "mount", 5) != 0)
+            fail_msg("unexpected line on stdout (logs belong on stderr): %s", l);
+    }
+    assert_true(lines >= 2 && lines <= 3);
 }
 
 static void test_foreground_and_sigterm(void **state)
