@@ -35,4 +35,41 @@ typedef bool (*fs_dirent_fn)(void *ctx, int dirfd, const struct fs_dirent *de);
  */
 int fs_readdir(int fd, uint64_t cookie, fs_dirent_fn fn, void *ctx, bool *eof);
 
+/*
+ * ---- write side (fs_write.c) ----
+ * Creation never opens or follows an existing name: an existing entry,
+ * symlink or not, fails with -EEXIST. Attribute changes act on an O_PATH
+ * descriptor and never follow a symlink. All of it runs with the thread's
+ * current identity, so the kernel checks permissions as the caller.
+ */
+#include <time.h>
+
+/* A regular file (mknodat S_IFREG: no open, so no truncation, no following). */
+int fs_create_file(int dirfd, const char *name, mode_t mode);
+int fs_mkdir(int dirfd, const char *name, mode_t mode);
+/* A symlink whose target is stored byte for byte. */
+int fs_symlink(int dirfd, const char *name, const char *target);
+/* FIFO, socket, character or block device (mode carries the type). */
+int fs_mknod(int dirfd, const char *name, mode_t mode, dev_t dev);
+/* Remove a non-directory (dir false: a directory gives -EISDIR) or an empty directory. */
+int fs_unlink(int dirfd, const char *name, bool dir);
+int fs_rename(int fromdir, const char *from, int todir, const char *to);
+/* A new name in dirfd for the object open (O_PATH) as fd. */
+int fs_link(int fd, int dirfd, const char *name);
+
+/* Ownership; (uid_t)-1 / (gid_t)-1 leave that id unchanged. */
+int fs_chown(int fd, uid_t uid, gid_t gid);
+/* Permission bits of a non-symlink (-EOPNOTSUPP for a symlink). */
+int fs_chmod(int fd, mode_t mode);
+/* Times as utimensat: UTIME_NOW / UTIME_OMIT allowed. */
+int fs_utimens(int fd, const struct timespec ts[2]);
+/* Size of a regular file through a descriptor open for writing. */
+int fs_truncate(int iofd, uint64_t size);
+
+enum fs_sync { FS_NOSYNC, FS_DSYNC, FS_SYNC };
+/* Write all of buf at off (short only on error after progress); returns bytes or -errno. */
+ssize_t fs_pwrite(int iofd, const void *buf, size_t len, uint64_t off, enum fs_sync sync);
+/* Flush a file's data and metadata to stable storage. */
+int fs_fsync(int iofd);
+
 #endif

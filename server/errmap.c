@@ -26,6 +26,8 @@ nfsstat3 nfs3_errno(int err)
 	case EMLINK: return NFS3ERR_MLINK;
 	case ENAMETOOLONG: return NFS3ERR_NAMETOOLONG;
 	case ENOTEMPTY: return NFS3ERR_NOTEMPTY;
+	/* Removing or renaming over a mount point: knfsd's answer for NFSv3. */
+	case EBUSY: return NFS3ERR_ACCES;
 	case ESTALE: return NFS3ERR_STALE;
 	case EBADF: return NFS3ERR_BADHANDLE;
 	case ENOTSUP: return NFS3ERR_NOTSUPP;
