@@ -376,9 +376,8 @@ void fh_shutdown(void)
 	pthread_mutex_lock(&C.lock);
 	while (C.lru_head) {
 		struct fsent *o = C.lru_head;
+		/* Frees it unless a request still holds it (then the last put does). */
 		cache_unhash(o);
-		if (o->refs) /* still referenced by a stuck request: leave it */
-			o->unhashed = true;
 	}
 	pthread_mutex_unlock(&C.lock);
 }
@@ -499,6 +498,61 @@ static int open_by_kernel_handle(struct export *ex, const uint8_t *h, unsigned k
 	return fd >= 0 ? fd : -errno;
 }
 
+enum where { INSIDE, OUTSIDE, UNKNOWN };
+
+/*
+ * Where is the object behind fd now? The kernel keeps the path of an open
+ * dentry current across renames, so /proc/self/fd tells whether it still
+ * lies under the export root, whoever moved it. UNKNOWN when the dentry is
+ * not connected to a path (or /proc is missing): the caller must search.
+ */
+static enum where obj_where(struct export *ex, int fd)
+{
+	char link[64], path[PATH_MAX];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0 || path[0] != '/')
+		return UNKNOWN;
+	path[n] = '\0';
+	static const char deleted[] = " (deleted)";
+	size_t dl = sizeof(deleted) - 1;
+	/* Unlinked under this name: maybe still linked elsewhere; look again. */
+	if ((size_t)n > dl && strcmp(path + n - dl, deleted) == 0)
+		return UNKNOWN;
+	size_t pl = strlen(ex->path);
+	if (pl == 1)
+		return INSIDE; /* the export is "/" */
+	if (strncmp(path, ex->path, pl) == 0 && (path[pl] == '\0' || path[pl] == '/'))
+		return INSIDE;
+	return OUTSIDE;
+}
+
+/*
+ * Decide whether fd (the object of handle h) is inside the export. Files can
+ * sit outside under one name and inside under another (hard links), or be
+ * reachable only through a dentry with no path: those are searched for by
+ * name from the export root, and *fd is replaced with the descriptor found.
+ */
+static bool obj_inside_export(struct export *ex, const uint8_t *h, int *fd, bool is_dir)
+{
+	enum where w = obj_where(ex, *fd);
+	if (w == INSIDE)
+		return true;
+	if (is_dir) {
+		/* A directory has one place: "..", walked to the root, is the truth. */
+		return w == UNKNOWN && dir_inside_export(ex, *fd);
+	}
+	struct search s = { ex, get_be64(h + 8), h + FH_HDR, h[3], 0, -1 };
+	cred_escalate();
+	bool found = search_dir(&s, ex->root_fd, 0);
+	cred_restore();
+	if (!found)
+		return false;
+	close(*fd);
+	*fd = s.found_fd;
+	return true;
+}
+
 /* Find the object named by a verified handle without the cache. */
 static nfsstat3 fh_open_uncached(struct export *ex, const uint8_t *h, unsigned len, int *out_fd)
 {
@@ -525,8 +579,8 @@ static nfsstat3 fh_open_uncached(struct export *ex, const uint8_t *h, unsigned l
 		st = fd == -ENOMEM ? NFS3ERR_JUKEBOX : NFS3ERR_STALE;
 	} else if (fstat(fd, &sb) < 0 || !same_obj(&sb, ex->dev, (ino_t)ino) || sb.st_nlink == 0) {
 		st = NFS3ERR_STALE;
-	} else if (S_ISDIR(sb.st_mode) && !dir_inside_export(ex, fd)) {
-		log_warn("handle names a directory outside export %s: refused", ex->path);
+	} else if (!obj_inside_export(ex, h, &fd, S_ISDIR(sb.st_mode))) {
+		log_info("handle names an object outside export %s: stale", ex->path);
 		st = NFS3ERR_STALE;
 	}
 	cred_restore();
@@ -588,16 +642,21 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 
 	struct fsent *o = cache_lookup(key, keylen, ex->idx, ino);
 	if (o) {
-		if (fstat(o->fd, st) == 0 && st->st_nlink > 0) {
+		bool alive = fstat(o->fd, st) == 0 && st->st_nlink > 0;
+		if (alive && obj_where(ex, o->fd) == INSIDE) {
 			*out = o;
 			return NFS3_OK;
 		}
-		/* Gone since it was cached. */
+		/*
+		 * Gone, or moved where the cached descriptor no longer proves it is
+		 * inside: forget it and look again from the handle.
+		 */
 		pthread_mutex_lock(&C.lock);
 		cache_unhash(o);
 		pthread_mutex_unlock(&C.lock);
 		fsent_put(o);
-		return NFS3ERR_STALE;
+		if (!alive)
+			return NFS3ERR_STALE;
 	}
 
 	int fd;

@@ -116,6 +116,7 @@ void nfs3_readlink(struct req *req, void *argp, void *resp)
 	} else {
 		ok->data.nfspath3_len = (u_int)n;
 		ok->data.nfspath3_val = buf;
+		fsobj_refresh(obj); /* reading the link may have updated its atime */
 		attr_post_op(obj->ex, &obj->st, &ok->symlink_attributes);
 	}
 	fsobj_put(obj);
