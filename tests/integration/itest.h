@@ -35,7 +35,7 @@
 #define ITEST_EXIT_TIMEOUT_MS 20000
 
 /* ------------------------------------------------------------ arena */
-void *itest_alloc(size_t n);          /* zeroed, freed by itest_arena_free */
+void *itest_alloc(size_t n); /* zeroed, freed by itest_arena_free */
 char *itest_strdup(const char *s);
 void itest_arena_free(void);
 /* Free only what was allocated after the mark. */
@@ -45,9 +45,9 @@ char *itest_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --------------------------------------------------------- environment */
 struct itest_env {
-    char base[512];   /* mkdtemp'd base directory (outside the export) */
-    char dir[600];    /* exported directory: base/export (realpath'd) */
-    char state[600];  /* state dir: base/state */
+	char base[512];	 /* mkdtemp'd base directory (outside the export) */
+	char dir[600];	 /* exported directory: base/export (realpath'd) */
+	char state[600]; /* state dir: base/state */
 };
 
 /* Create base/export and base/state.  Returns 0 on success. */
@@ -66,12 +66,12 @@ void itest_pattern(void *buf, size_t len, uint64_t offset, uint32_t seed);
 
 /* ------------------------------------------------------------- server */
 struct itest_server {
-    pid_t pid;
-    int port;
-    const struct itest_env *env;
-    char out_path[700];  /* captured stdout */
-    char err_path[700];  /* captured stderr */
-    int generation;      /* per-process start counter (log file names) */
+	pid_t pid;
+	int port;
+	const struct itest_env *env;
+	char out_path[700]; /* captured stdout */
+	char err_path[700]; /* captured stderr */
+	int generation;	    /* per-process start counter (log file names) */
 };
 
 /* Path of the loopnfsd binary (env LOOPNFSD overrides the built-in path). */
@@ -81,7 +81,7 @@ const char *itest_loopnfsd_path(void);
  * and wait for "port=N" on its stdout.  extra is a NULL-terminated list of
  * additional arguments inserted before DIR (may be NULL). Returns 0 / -1. */
 int itest_server_start(struct itest_server *s, const struct itest_env *env,
-                       const char *const *extra);
+		       const char *const *extra);
 /* Like itest_server_start but with a full custom argv (argv[0] is set by
  * the helper; argv must not include the binary).  Does not wait for ready. */
 pid_t itest_spawn(const char *const *args, const char *out_path, const char *err_path);
@@ -103,14 +103,14 @@ void itest_server_dump_log(const struct itest_server *s);
 
 /* ------------------------------------------------------ libnfs client */
 typedef struct {
-    uint32_t len;
-    unsigned char data[NFS3_FHSIZE];
+	uint32_t len;
+	unsigned char data[NFS3_FHSIZE];
 } fh_t;
 
 typedef struct itc {
-    struct rpc_context *rpc;
-    int port;
-    char err[512];
+	struct rpc_context *rpc;
+	int port;
+	char err[512];
 } itc_t;
 
 /* Connect over TCP to 127.0.0.1:port.  NULL on failure (message on stderr). */
@@ -135,38 +135,38 @@ int itc_lookup(itc_t *c, const fh_t *dir, const char *name, LOOKUP3res *res);
 int itc_access(itc_t *c, const fh_t *fh, uint32_t access, ACCESS3res *res);
 int itc_readlink(itc_t *c, const fh_t *fh, READLINK3res *res);
 int itc_read(itc_t *c, const fh_t *fh, uint64_t off, uint32_t count, READ3res *res);
-int itc_readdir(itc_t *c, const fh_t *dir, uint64_t cookie, const char *verf,
-                uint32_t count, READDIR3res *res);
-int itc_readdirplus(itc_t *c, const fh_t *dir, uint64_t cookie, const char *verf,
-                    uint32_t dircount, uint32_t maxcount, READDIRPLUS3res *res);
+int itc_readdir(itc_t *c, const fh_t *dir, uint64_t cookie, const char *verf, uint32_t count,
+		READDIR3res *res);
+int itc_readdirplus(itc_t *c, const fh_t *dir, uint64_t cookie, const char *verf, uint32_t dircount,
+		    uint32_t maxcount, READDIRPLUS3res *res);
 int itc_fsstat(itc_t *c, const fh_t *fh, FSSTAT3res *res);
 int itc_fsinfo(itc_t *c, const fh_t *fh, FSINFO3res *res);
 int itc_pathconf(itc_t *c, const fh_t *fh, PATHCONF3res *res);
 
 /* Convenience (fail the current cmocka test on RPC errors). */
 fh_t itc_fh(const nfs_fh3 *f);
-fh_t itc_root(itc_t *c, const char *path);               /* MNT3 -> fh */
+fh_t itc_root(itc_t *c, const char *path);			 /* MNT3 -> fh */
 fh_t itc_lookup_ok(itc_t *c, const fh_t *dir, const char *name); /* must be NFS3_OK */
-fh_t itc_walk(itc_t *c, const fh_t *root, const char *relpath);  /* a/b/c */
-fattr3 itc_attr_ok(itc_t *c, const fh_t *fh);             /* GETATTR must be OK */
+fh_t itc_walk(itc_t *c, const fh_t *root, const char *relpath);	 /* a/b/c */
+fattr3 itc_attr_ok(itc_t *c, const fh_t *fh);			 /* GETATTR must be OK */
 int itc_fh_equal(const fh_t *a, const fh_t *b);
 
 const char *itest_nfsstat_name(int st);
 
 /* Assert helpers that print useful messages. */
-#define ITC_CALL(c, expr)                                                    \
-    do {                                                                     \
-        if ((expr) != 0)                                                     \
-            fail_msg("RPC call failed: %s: %s", #expr, (c)->err);            \
-    } while (0)
+#define ITC_CALL(c, expr)                                                     \
+	do {                                                                  \
+		if ((expr) != 0)                                              \
+			fail_msg("RPC call failed: %s: %s", #expr, (c)->err); \
+	} while (0)
 
-#define assert_nfsstat(got, want)                                            \
-    do {                                                                     \
-        int g_ = (int)(got), w_ = (int)(want);                               \
-        if (g_ != w_)                                                        \
-            fail_msg("%s: expected %s(%d), got %s(%d)", #got,                \
-                     itest_nfsstat_name(w_), w_, itest_nfsstat_name(g_), g_); \
-    } while (0)
+#define assert_nfsstat(got, want)                                                                 \
+	do {                                                                                      \
+		int g_ = (int)(got), w_ = (int)(want);                                            \
+		if (g_ != w_)                                                                     \
+			fail_msg("%s: expected %s(%d), got %s(%d)", #got, itest_nfsstat_name(w_), \
+				 w_, itest_nfsstat_name(g_), g_);                                 \
+	} while (0)
 
 /* Compare fattr3 with lstat() of path (type, mode, nlink, uid, gid, size,
  * used, times to the nanosecond). */
