@@ -65,20 +65,26 @@ static void unlink_entry(struct drc_entry *e)
 	e->reply = NULL;
 }
 
+static pthread_once_t drc_once = PTHREAD_ONCE_INIT;
+
+static void drc_init(void)
+{
+	for (unsigned i = 0; i < DRC_SIZE; i++)
+		D.entries[i].bucket = -1;
+	randombytes_buf(D.key, sizeof(D.key));
+	D.init = true;
+}
+
 enum drc_result drc_begin(const struct rpc_call *call, struct rpc_reply *rep, void **token)
 {
+	/* The key must exist before the first hash, or the first call never matches. */
+	pthread_once(&drc_once, drc_init);
 	uint64_t h = args_hash(call);
 	unsigned b = (unsigned)((call->xid * 2654435761u) ^ (uint32_t)h) % DRC_BUCKETS;
 	time_t now = time(NULL);
 	enum drc_result res = DRC_NEW;
 
 	pthread_mutex_lock(&D.lock);
-	if (!D.init) {
-		for (unsigned i = 0; i < DRC_SIZE; i++)
-			D.entries[i].bucket = -1;
-		randombytes_buf(D.key, sizeof(D.key));
-		D.init = true;
-	}
 	for (struct drc_entry *e = D.buckets[b]; e; e = e->hnext) {
 		if (e->xid != call->xid || e->proc != call->proc || e->prog != call->prog ||
 		    e->vers != call->vers || e->args_hash != h || e->args_len != call->args_len ||
