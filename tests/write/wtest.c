@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,12 +100,23 @@ static void to_fh3(nfs_fh3 *dst, const fh_t *src)
 	dst->data.data_val = (char *)src->data;
 }
 
+/* The itest arena is not thread-safe; tests call wtc_* from several threads. */
+static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *arena_alloc(size_t n)
+{
+	pthread_mutex_lock(&arena_lock);
+	void *p = itest_alloc(n);
+	pthread_mutex_unlock(&arena_lock);
+	return p;
+}
+
 static void dup_post_fh(post_op_fh3 *p)
 {
 	if (!p->handle_follows || !p->post_op_fh3_u.handle.data.data_val)
 		return;
 	u_int n = p->post_op_fh3_u.handle.data.data_len;
-	char *d = itest_alloc(n + 1);
+	char *d = arena_alloc(n + 1);
 	memcpy(d, p->post_op_fh3_u.handle.data.data_val, n);
 	p->post_op_fh3_u.handle.data.data_val = d;
 }
