@@ -30,6 +30,7 @@ static struct export *ex;
 static char *bignames[NBIG];
 static struct fh_buf bigfh, rootfh;
 static ino_t bigino;
+static bool over_udp; /* the calls come from a UDP peer */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -109,6 +110,7 @@ static nfsstat3 do_readdir(const struct fh_buf *dir, uint64_t cookie, uint32_t c
 	memset(pg, 0, sizeof(*pg));
 	struct ut_rpc u;
 	ut_rpc_init(&u, 0, 0);
+	u.peer.is_tcp = !over_udp;
 	READDIR3args a;
 	READDIR3res r;
 	memset(&a, 0, sizeof(a));
@@ -142,6 +144,7 @@ static nfsstat3 do_readdirplus(const struct fh_buf *dir, uint64_t cookie, uint32
 	memset(pg, 0, sizeof(*pg));
 	struct ut_rpc u;
 	ut_rpc_init(&u, 0, 0);
+	u.peer.is_tcp = !over_udp;
 	READDIRPLUS3args a;
 	READDIRPLUS3res r;
 	memset(&a, 0, sizeof(a));
@@ -807,6 +810,30 @@ static void test_not_a_directory(void **state)
 	page_free(&pg);
 }
 
+/* Over UDP a reply must fit a datagram whatever count the client asks for. */
+static void test_udp_clamp(void **state)
+{
+	(void)state;
+	over_udp = true;
+	struct page pg;
+	nfsstat3 s = do_readdir(&bigfh, 0, 1u << 20, &pg);
+	size_t n1 = pg.n, e1 = pg.encoded;
+	page_free(&pg);
+	nfsstat3 s2 = do_readdirplus(&bigfh, 0, 1u << 20, 1u << 20, &pg);
+	size_t n2 = pg.n, e2 = pg.encoded;
+	page_free(&pg);
+	over_udp = false;
+	assert_int_equal(s, NFS3_OK);
+	assert_int_equal(s2, NFS3_OK);
+	if (e1 > NFS3_UDP_MAX || e2 > NFS3_UDP_MAX)
+		fail_msg("UDP replies of %zu / %zu bytes (limit %u)", e1, e2, NFS3_UDP_MAX);
+	assert_true(n1 > 100 && n2 > 20);
+	/* The same over TCP is not limited that way. */
+	assert_int_equal(do_readdir(&bigfh, 0, 1u << 20, &pg), NFS3_OK);
+	assert_true(pg.encoded > NFS3_UDP_MAX);
+	page_free(&pg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -819,6 +846,7 @@ int main(void)
 		cmocka_unit_test(test_dots),
 		cmocka_unit_test(test_budgets),
 		cmocka_unit_test(test_not_a_directory),
+		cmocka_unit_test(test_udp_clamp),
 	};
 	return cmocka_run_group_tests_name("readdir", tests, setup, teardown);
 }
