@@ -66,7 +66,11 @@ int fs_utimens(int fd, const struct timespec ts[2]);
 /* Size of a regular file through a descriptor open for writing. */
 int fs_truncate(int iofd, uint64_t size);
 
-enum fs_sync { FS_NOSYNC, FS_DSYNC, FS_SYNC };
+enum fs_sync {
+	FS_NOSYNC,
+	FS_DSYNC,
+	FS_SYNC
+};
 /* Write all of buf at off (short only on error after progress); returns bytes or -errno. */
 ssize_t fs_pwrite(int iofd, const void *buf, size_t len, uint64_t off, enum fs_sync sync);
 /* Flush a file's data and metadata to stable storage. */

@@ -182,7 +182,8 @@ void nfs3_setattr(struct req *req, void *argp, void *resp)
 		return;
 	if (nfs3_export_ro(req))
 		res->status = NFS3ERR_ROFS;
-	else if (args->guard.check && !ctime_matches(&obj->st, &args->guard.sattrguard3_u.obj_ctime))
+	else if (args->guard.check &&
+		 !ctime_matches(&obj->st, &args->guard.sattrguard3_u.obj_ctime))
 		res->status = NFS3ERR_NOT_SYNC; /* changed since the client last looked */
 	else
 		res->status = sattr_apply(obj, &args->new_attributes, 0);
@@ -337,8 +338,8 @@ static nfsstat3 create_file(struct req *req, struct fsobj *dir, const char *name
 	if (how->mode != UNCHECKED && how->mode != GUARDED)
 		return NFS3ERR_INVAL;
 	const sattr3 *sa = &how->createhow3_u.obj_attributes;
-	mode_t mode = sa->mode.set_it ? (mode_t)sa->mode.set_mode3_u.mode & 07777
-				      : DEFAULT_FILE_MODE;
+	mode_t mode =
+		sa->mode.set_it ? (mode_t)sa->mode.set_mode3_u.mode & 07777 : DEFAULT_FILE_MODE;
 	int rc = fs_create_file(dir->fd, name, mode);
 	if (rc == 0)
 		return new_obj_reply(req, dir, name, sa, &ok->obj, &ok->obj_attributes);

@@ -19,8 +19,7 @@
 #include <unistd.h>
 
 static CREATE3resok create_ok(struct wt_ctx *x, const fh_t *dir, const char *dirrel,
-			      const char *name, createmode3 how, const sattr3 *sa,
-			      const char *verf)
+			      const char *name, createmode3 how, const sattr3 *sa, const char *verf)
 {
 	struct stat before = wt_lstat(&wt_env, dirrel);
 	CREATE3res r;
@@ -42,8 +41,8 @@ static CREATE3resok create_ok(struct wt_ctx *x, const fh_t *dir, const char *dir
 	return *ok;
 }
 
-static nfsstat3 create_fail(struct wt_ctx *x, const fh_t *dir, const char *dirrel,
-			    const char *name, createmode3 how, const sattr3 *sa, const char *verf)
+static nfsstat3 create_fail(struct wt_ctx *x, const fh_t *dir, const char *dirrel, const char *name,
+			    createmode3 how, const sattr3 *sa, const char *verf)
 {
 	struct stat before = wt_lstat(&wt_env, dirrel);
 	CREATE3res r;
@@ -250,8 +249,7 @@ static void test_errors(void **state)
 	n255[255] = 0;
 	memset(n256, 'n', 256);
 	n256[256] = 0;
-	assert_nfsstat(create_fail(x, &d, "err", n256, UNCHECKED, &sa, NULL),
-		       NFS3ERR_NAMETOOLONG);
+	assert_nfsstat(create_fail(x, &d, "err", n256, UNCHECKED, &sa, NULL), NFS3ERR_NAMETOOLONG);
 	create_ok(x, &d, "err", n255, GUARDED, &sa, NULL);
 	/* a directory removed behind the client's back */
 	fh_t gone = wt_dir_fh(x, "err/gone");

@@ -191,8 +191,8 @@ static void test_symlink(void **state)
 
 /* ---------------------------------------------------------------- MKNOD */
 
-static void mknod_ok(struct wt_ctx *x, const fh_t *d, const char *name, ftype3 type,
-		     uint32_t maj, uint32_t min, mode_t want_type)
+static void mknod_ok(struct wt_ctx *x, const fh_t *d, const char *name, ftype3 type, uint32_t maj,
+		     uint32_t min, mode_t want_type)
 {
 	struct stat before = wt_lstat(&wt_env, "mn");
 	sattr3 sa = wt_sattr_mode(0640);
@@ -224,8 +224,8 @@ static void test_mknod(void **state)
 	mknod_ok(x, &d, "fifo", NF3FIFO, 0, 0, S_IFIFO);
 	mknod_ok(x, &d, "sock", NF3SOCK, 0, 0, S_IFSOCK);
 	/* devices: whenever this machine lets root make them */
-	bool can = mknod(itest_sprintf("%s/probe", wt_env.base), S_IFCHR | 0600,
-			 makedev(1, 3)) == 0;
+	bool can =
+		mknod(itest_sprintf("%s/probe", wt_env.base), S_IFCHR | 0600, makedev(1, 3)) == 0;
 	MKNOD3res r;
 	sattr3 sa = wt_sattr_mode(0600);
 	if (can) {
@@ -515,7 +515,6 @@ static void test_link(void **state)
 
 /* ------------------------------------------------- names via raw RPC */
 
-
 static void test_names_with_nul(void **state)
 {
 	struct wt_ctx *x = *state;
@@ -557,6 +556,132 @@ static void test_names_with_nul(void **state)
 	assert_true(exists("nul/a"));
 	assert_false(exists("nul/ok"));
 	close(fd);
+}
+
+/* ------------------------------------------- name checks, every proc */
+
+enum nproc {
+	N_CREATE,
+	N_MKDIR,
+	N_SYMLINK,
+	N_MKNOD,
+	N_REMOVE,
+	N_RMDIR,
+	N_RENAME_FROM,
+	N_RENAME_TO,
+	N_LINK,
+	N_COUNT
+};
+static const char *const nproc_name[N_COUNT] = { "CREATE",	 "MKDIR",      "SYMLINK",
+						 "MKNOD",	 "REMOVE",     "RMDIR",
+						 "RENAME(from)", "RENAME(to)", "LINK" };
+
+static nfsstat3 name_call(struct wt_ctx *x, enum nproc p, const fh_t *d, const fh_t *file,
+			  const char *name)
+{
+	sattr3 sa = wt_sattr_mode(0644);
+	switch (p) {
+	case N_CREATE: {
+		CREATE3res r;
+		ITC_CALL(x->c, wtc_create(x->c, d, name, UNCHECKED, &sa, NULL, &r));
+		return r.status;
+	}
+	case N_MKDIR: {
+		MKDIR3res r;
+		ITC_CALL(x->c, wtc_mkdir(x->c, d, name, &sa, &r));
+		return r.status;
+	}
+	case N_SYMLINK: {
+		SYMLINK3res r;
+		ITC_CALL(x->c, wtc_symlink(x->c, d, name, "t", NULL, &r));
+		return r.status;
+	}
+	case N_MKNOD: {
+		MKNOD3res r;
+		ITC_CALL(x->c, wtc_mknod(x->c, d, name, NF3FIFO, &sa, 0, 0, &r));
+		return r.status;
+	}
+	case N_REMOVE: {
+		REMOVE3res r;
+		ITC_CALL(x->c, wtc_remove(x->c, d, name, &r));
+		return r.status;
+	}
+	case N_RMDIR: {
+		RMDIR3res r;
+		ITC_CALL(x->c, wtc_rmdir(x->c, d, name, &r));
+		return r.status;
+	}
+	case N_RENAME_FROM: {
+		RENAME3res r;
+		ITC_CALL(x->c, wtc_rename(x->c, d, name, d, "target", &r));
+		return r.status;
+	}
+	case N_RENAME_TO: {
+		RENAME3res r;
+		ITC_CALL(x->c, wtc_rename(x->c, d, "src", d, name, &r));
+		return r.status;
+	}
+	case N_LINK: {
+		LINK3res r;
+		ITC_CALL(x->c, wtc_link(x->c, file, d, name, &r));
+		return r.status;
+	}
+	default:
+		return NFS3ERR_SERVERFAULT;
+	}
+}
+
+static void test_name_checks_all_procs(void **state)
+{
+	struct wt_ctx *x = *state;
+	fh_t d = wt_dir_fh(x, "names");
+	wt_make_file(&wt_env, "names/src", "s", 0, 0, 0644);
+	fh_t file = itc_lookup_ok(x->c, &d, "src");
+	char *n256 = itest_alloc(257), *n300 = itest_alloc(301);
+	memset(n256, 'q', 256);
+	memset(n300, 'q', 300);
+	/* knfsd's answers for "." and "..", per procedure */
+	static const nfsstat3 dots[N_COUNT] = { NFS3ERR_EXIST, NFS3ERR_EXIST, NFS3ERR_EXIST,
+						NFS3ERR_EXIST, NFS3ERR_ACCES, NFS3ERR_ACCES,
+						NFS3ERR_PERM,  NFS3ERR_PERM,  NFS3ERR_EXIST };
+	for (int p = 0; p < N_COUNT; p++) {
+		struct {
+			const char *name;
+			nfsstat3 want;
+		} cases[] = {
+			{ "", NFS3ERR_ACCES },
+			{ "a/b", NFS3ERR_ACCES },
+			{ "/", NFS3ERR_ACCES },
+			{ "src/", NFS3ERR_ACCES },
+			{ n256, NFS3ERR_NAMETOOLONG },
+			{ n300, NFS3ERR_NAMETOOLONG },
+			{ ".", dots[p] },
+			{ "..", dots[p] },
+		};
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct stat before = wt_lstat(&wt_env, "names");
+			nfsstat3 got = name_call(x, (enum nproc)p, &d, &file, cases[i].name);
+			if (got != cases[i].want)
+				fail_msg("%s(\"%.20s%s\"): expected %s, got %s", nproc_name[p],
+					 cases[i].name, strlen(cases[i].name) > 20 ? "..." : "",
+					 itest_nfsstat_name(cases[i].want),
+					 itest_nfsstat_name(got));
+			/* nothing changed */
+			struct stat after = wt_lstat(&wt_env, "names");
+			assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+			assert_int_equal(after.st_nlink, before.st_nlink);
+		}
+	}
+	assert_true(exists("names/src"));
+	/* 255 bytes is fine everywhere it creates */
+	char *n255 = itest_alloc(256);
+	memset(n255, 'k', 255);
+	assert_nfsstat(name_call(x, N_MKDIR, &d, &file, n255), NFS3_OK);
+	assert_nfsstat(name_call(x, N_RMDIR, &d, &file, n255), NFS3_OK);
+	assert_nfsstat(name_call(x, N_LINK, &d, &file, n255), NFS3_OK);
+	assert_nfsstat(name_call(x, N_REMOVE, &d, &file, n255), NFS3_OK);
+	assert_nfsstat(name_call(x, N_RENAME_TO, &d, &file, n255), NFS3_OK);
+	assert_true(exists(itest_sprintf("names/%s", n255)));
 }
 
 /* -------------------------------------------------------- read-only */
@@ -638,9 +763,16 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, wt_setup, wt_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_mkdir),	T(test_symlink), T(test_mknod),
-		T(test_remove), T(test_rmdir),	 T(test_rename),
-		T(test_link),	T(test_names_with_nul), T(test_readonly_export),
+		T(test_mkdir),
+		T(test_symlink),
+		T(test_mknod),
+		T(test_remove),
+		T(test_rmdir),
+		T(test_rename),
+		T(test_link),
+		T(test_names_with_nul),
+		T(test_name_checks_all_procs),
+		T(test_readonly_export),
 	};
 	return cmocka_run_group_tests_name("write.namespace", tests, gsetup, wt_group_teardown);
 }

@@ -428,7 +428,9 @@ static void test_concurrent_identities(void **state)
 	WT_REQUIRE_ROOT();
 	wt_make_dir(&wt_env, "ids", 0, 0, 01777);
 	fh_t d = L(x, "ids");
-	enum { N = 6 };
+	enum {
+		N = 6
+	};
 	struct idworker w[N];
 	pthread_t t[N];
 	for (int i = 0; i < N; i++) {
@@ -446,7 +448,8 @@ static void test_concurrent_identities(void **state)
 		if (w[i].err[0])
 			fail_msg("worker %d: %s", i, w[i].err);
 		for (int j = 0; j < w[i].n; j++) {
-			struct stat st = wt_lstat(&wt_env, itest_sprintf("ids/u%u_%d", w[i].uid, j));
+			struct stat st =
+				wt_lstat(&wt_env, itest_sprintf("ids/u%u_%d", w[i].uid, j));
 			assert_int_equal(st.st_uid, w[i].uid);
 			assert_int_equal(st.st_gid, w[i].gid);
 		}
@@ -660,9 +663,10 @@ static void test_unprivileged_server(void **state)
 	char *roots = itest_sprintf("%s/roots", env.dir);
 	assert_int_equal(itest_write_file(roots, "r", 1), 0);
 	assert_int_equal(chmod(roots, 0600), 0);
-	const char *args[] = { "--port", "0", "--no-rpcbind", "--state-dir", env.state, env.dir,
-			       NULL };
-	char *out = itest_sprintf("%s/srv.out", env.base), *err = itest_sprintf("%s/srv.err", env.base);
+	const char *args[] = { "--port", "0", "--no-rpcbind", "--state-dir", env.state,
+			       env.dir,	 NULL };
+	char *out = itest_sprintf("%s/srv.out", env.base),
+	     *err = itest_sprintf("%s/srv.err", env.base);
 	pid_t pid = spawn_as(SERVER_UID, SERVER_GID, args, out, err);
 	assert_true(pid > 0);
 	int port = wait_port(out, pid);
@@ -713,11 +717,11 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, psetup, pteardown)
 	const struct CMUnitTest tests[] = {
-		T(test_create_and_ownership), T(test_read_write_matrix),
-		T(test_remove_rename_matrix), T(test_setattr_matrix),
-		T(test_access_per_caller),    T(test_mknod_matrix),
+		T(test_create_and_ownership),  T(test_read_write_matrix),
+		T(test_remove_rename_matrix),  T(test_setattr_matrix),
+		T(test_access_per_caller),     T(test_mknod_matrix),
 		T(test_concurrent_identities), T(test_all_squash),
-		T(test_remote_root_squashed), T(test_unprivileged_server),
+		T(test_remote_root_squashed),  T(test_unprivileged_server),
 	};
 	return cmocka_run_group_tests_name("write.perm", tests, gsetup, wt_group_teardown);
 }

@@ -342,9 +342,9 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, wt_setup, wt_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_mode),		T(test_uid_gid), T(test_owner_then_mode),
-		T(test_size),		T(test_times_client), T(test_times_server),
-		T(test_guard),		T(test_dir_and_special), T(test_size_and_mtime),
+		T(test_mode),	T(test_uid_gid),	 T(test_owner_then_mode),
+		T(test_size),	T(test_times_client),	 T(test_times_server),
+		T(test_guard),	T(test_dir_and_special), T(test_size_and_mtime),
 		T(test_errors),
 	};
 	return cmocka_run_group_tests_name("write.setattr", tests, gsetup, wt_group_teardown);

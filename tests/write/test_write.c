@@ -50,8 +50,8 @@ static void test_stable_modes(void **state)
 	for (int i = 0; i < 3; i++) {
 		char data[100];
 		itest_pattern(data, sizeof(data), (uint64_t)i * 100, 7);
-		WRITE3resok ok = wt_write_ok(x->c, &fh, (uint64_t)i * 100, data, sizeof(data),
-					     hows[i]);
+		WRITE3resok ok =
+			wt_write_ok(x->c, &fh, (uint64_t)i * 100, data, sizeof(data), hows[i]);
 		/* committed is at least what was asked, and exactly what was done */
 		assert_int_equal(ok.committed, hows[i]);
 		if (i == 0)
@@ -120,7 +120,8 @@ static void test_wtmax_write(void **state)
 	unsigned char *data = malloc(wtmax);
 	itest_pattern(data, wtmax, 0, 99);
 	for (int i = 0; i < 3; i++)
-		wt_write_ok(x->c, &fh, (uint64_t)i * wtmax, data, wtmax, i == 2 ? FILE_SYNC : UNSTABLE);
+		wt_write_ok(x->c, &fh, (uint64_t)i * wtmax, data, wtmax,
+			    i == 2 ? FILE_SYNC : UNSTABLE);
 	for (int i = 0; i < 3; i++)
 		check_disk("big", (uint64_t)i * wtmax, data, wtmax);
 	unsigned char *back = malloc(wtmax);
@@ -238,8 +239,7 @@ static void *writer(void *arg)
 			snprintf(w->err, sizeof(w->err), "WRITE rpc: %s", c->err);
 		else if (r.status != NFS3_OK || r.WRITE3res_u.resok.count != CHUNK)
 			snprintf(w->err, sizeof(w->err), "WRITE at %llu: status %d count %u",
-				 (unsigned long long)off, (int)r.status,
-				 r.WRITE3res_u.resok.count);
+				 (unsigned long long)off, (int)r.status, r.WRITE3res_u.resok.count);
 	}
 	COMMIT3res cr;
 	if (!w->err[0] && (wtc_commit(c, &w->fh, 0, 0, &cr) != 0 || cr.status != NFS3_OK))
@@ -343,9 +343,14 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, wt_setup, wt_teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_stable_modes),	 T(test_wcc),		  T(test_hole_and_overwrite),
-		T(test_wtmax_write),	 T(test_errors),	  T(test_sparse_over_4g),
-		T(test_concurrent_files), T(test_concurrent_ranges),
+		T(test_stable_modes),
+		T(test_wcc),
+		T(test_hole_and_overwrite),
+		T(test_wtmax_write),
+		T(test_errors),
+		T(test_sparse_over_4g),
+		T(test_concurrent_files),
+		T(test_concurrent_ranges),
 	};
 	return cmocka_run_group_tests_name("write.write", tests, gsetup, wt_group_teardown);
 }

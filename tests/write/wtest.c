@@ -85,13 +85,13 @@ static int wt_wait(itc_t *c, struct wcs *cs, int queued)
 	return 0;
 }
 
-#define WCALL(c, copyfn, outp, expr)                                                              \
-	do {                                                                                      \
-		struct wcs cs = { 0 };                                                            \
-		cs.copy = (copyfn);                                                               \
-		cs.out = (outp);                                                                  \
-		int q_ = (expr);                                                                  \
-		return wt_wait((c), &cs, q_);                                                     \
+#define WCALL(c, copyfn, outp, expr)          \
+	do {                                  \
+		struct wcs cs = { 0 };        \
+		cs.copy = (copyfn);           \
+		cs.out = (outp);              \
+		int q_ = (expr);              \
+		return wt_wait((c), &cs, q_); \
 	} while (0)
 
 static void to_fh3(nfs_fh3 *dst, const fh_t *src)
@@ -121,10 +121,10 @@ static void dup_post_fh(post_op_fh3 *p)
 	p->post_op_fh3_u.handle.data.data_val = d;
 }
 
-#define SHALLOW(T)                                                                                \
-	static void cp_##T(void *out, void *data)                                                 \
-	{                                                                                         \
-		*(T *)out = *(T *)data;                                                           \
+#define SHALLOW(T)                                \
+	static void cp_##T(void *out, void *data) \
+	{                                         \
+		*(T *)out = *(T *)data;           \
 	}
 SHALLOW(SETATTR3res)
 SHALLOW(WRITE3res)
@@ -134,13 +134,13 @@ SHALLOW(RMDIR3res)
 SHALLOW(RENAME3res)
 SHALLOW(LINK3res)
 
-#define WITH_FH(T)                                                                                \
-	static void cp_##T(void *out, void *data)                                                 \
-	{                                                                                         \
-		T *d = out;                                                                       \
-		*d = *(T *)data;                                                                  \
-		if (d->status == NFS3_OK)                                                         \
-			dup_post_fh(&d->T##_u.resok.obj);                                         \
+#define WITH_FH(T)                                        \
+	static void cp_##T(void *out, void *data)         \
+	{                                                 \
+		T *d = out;                               \
+		*d = *(T *)data;                          \
+		if (d->status == NFS3_OK)                 \
+			dup_post_fh(&d->T##_u.resok.obj); \
 	}
 WITH_FH(CREATE3res)
 WITH_FH(MKDIR3res)
@@ -202,8 +202,7 @@ sattr3 wt_sattr_mode(uint32_t mode)
 }
 
 /* ----------------------------------------------------------- procedures */
-int wtc_setattr(itc_t *c, const fh_t *fh, const sattr3 *sa, const nfstime3 *guard,
-		SETATTR3res *res)
+int wtc_setattr(itc_t *c, const fh_t *fh, const sattr3 *sa, const nfstime3 *guard, SETATTR3res *res)
 {
 	SETATTR3args a;
 	memset(&a, 0, sizeof(a));
@@ -249,8 +248,8 @@ int wtc_commit(itc_t *c, const fh_t *fh, uint64_t off, uint32_t count, COMMIT3re
 	WCALL(c, cp_COMMIT3res, res, rpc_nfs3_commit_async(c->rpc, wt_cb, &a, &cs));
 }
 
-int wtc_create(itc_t *c, const fh_t *dir, const char *name, createmode3 mode,
-	       const sattr3 *sa, const char verf[8], CREATE3res *res)
+int wtc_create(itc_t *c, const fh_t *dir, const char *name, createmode3 mode, const sattr3 *sa,
+	       const char verf[8], CREATE3res *res)
 {
 	CREATE3args a;
 	memset(&a, 0, sizeof(a));
@@ -276,8 +275,8 @@ int wtc_mkdir(itc_t *c, const fh_t *dir, const char *name, const sattr3 *sa, MKD
 	WCALL(c, cp_MKDIR3res, res, rpc_nfs3_mkdir_async(c->rpc, wt_cb, &a, &cs));
 }
 
-int wtc_symlink(itc_t *c, const fh_t *dir, const char *name, const char *target,
-		const sattr3 *sa, SYMLINK3res *res)
+int wtc_symlink(itc_t *c, const fh_t *dir, const char *name, const char *target, const sattr3 *sa,
+		SYMLINK3res *res)
 {
 	SYMLINK3args a;
 	memset(&a, 0, sizeof(a));
@@ -342,8 +341,8 @@ int wtc_rmdir(itc_t *c, const fh_t *dir, const char *name, RMDIR3res *res)
 	WCALL(c, cp_RMDIR3res, res, rpc_nfs3_rmdir_async(c->rpc, wt_cb, &a, &cs));
 }
 
-int wtc_rename(itc_t *c, const fh_t *fdir, const char *fname, const fh_t *tdir,
-	       const char *tname, RENAME3res *res)
+int wtc_rename(itc_t *c, const fh_t *fdir, const char *fname, const fh_t *tdir, const char *tname,
+	       RENAME3res *res)
 {
 	RENAME3args a;
 	memset(&a, 0, sizeof(a));

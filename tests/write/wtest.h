@@ -40,17 +40,17 @@ int wtc_write(itc_t *c, const fh_t *fh, uint64_t off, const void *data, uint32_t
 int wtc_write_raw(itc_t *c, const fh_t *fh, uint64_t off, uint32_t count, const void *data,
 		  uint32_t len, stable_how how, WRITE3res *res);
 int wtc_commit(itc_t *c, const fh_t *fh, uint64_t off, uint32_t count, COMMIT3res *res);
-int wtc_create(itc_t *c, const fh_t *dir, const char *name, createmode3 mode,
-	       const sattr3 *sa, const char verf[8], CREATE3res *res);
+int wtc_create(itc_t *c, const fh_t *dir, const char *name, createmode3 mode, const sattr3 *sa,
+	       const char verf[8], CREATE3res *res);
 int wtc_mkdir(itc_t *c, const fh_t *dir, const char *name, const sattr3 *sa, MKDIR3res *res);
-int wtc_symlink(itc_t *c, const fh_t *dir, const char *name, const char *target,
-		const sattr3 *sa, SYMLINK3res *res);
+int wtc_symlink(itc_t *c, const fh_t *dir, const char *name, const char *target, const sattr3 *sa,
+		SYMLINK3res *res);
 int wtc_mknod(itc_t *c, const fh_t *dir, const char *name, ftype3 type, const sattr3 *sa,
 	      uint32_t major, uint32_t minor, MKNOD3res *res);
 int wtc_remove(itc_t *c, const fh_t *dir, const char *name, REMOVE3res *res);
 int wtc_rmdir(itc_t *c, const fh_t *dir, const char *name, RMDIR3res *res);
-int wtc_rename(itc_t *c, const fh_t *fdir, const char *fname, const fh_t *tdir,
-	       const char *tname, RENAME3res *res);
+int wtc_rename(itc_t *c, const fh_t *fdir, const char *fname, const fh_t *tdir, const char *tname,
+	       RENAME3res *res);
 int wtc_link(itc_t *c, const fh_t *file, const fh_t *dir, const char *name, LINK3res *res);
 
 /* ----------------------------------------------------------- conveniences */
@@ -77,10 +77,9 @@ void wt_check_post(const post_op_attr *post, const char *path, const char *what)
 void wt_check_wcc(const wcc_data *w, const struct stat *before, const char *path, const char *what);
 
 /* A file of exactly these bytes, owned by uid:gid with mode (through chown/chmod). */
-void wt_make_file(const struct itest_env *env, const char *rel, const char *content,
-		  uid_t uid, gid_t gid, mode_t mode);
-void wt_make_dir(const struct itest_env *env, const char *rel, uid_t uid, gid_t gid,
-		 mode_t mode);
+void wt_make_file(const struct itest_env *env, const char *rel, const char *content, uid_t uid,
+		  gid_t gid, mode_t mode);
+void wt_make_dir(const struct itest_env *env, const char *rel, uid_t uid, gid_t gid, mode_t mode);
 /* Whole file from disk into the arena; *len set. NULL if missing. */
 unsigned char *wt_slurp_bin(const char *path, size_t *len);
 
@@ -93,12 +92,12 @@ void wt_raw_hdr(xbuf *b, uint32_t xid, uint32_t proc, uint32_t uid, uint32_t gid
 int wt_raw_call(int fd, const xbuf *msg, uint32_t xid);
 
 /* Skip the current test unless running as root. */
-#define WT_REQUIRE_ROOT()                                                     \
-	do {                                                                  \
-		if (geteuid() != 0) {                                         \
-			fprintf(stderr, "skipped: needs root\n");             \
-			skip();                                               \
-		}                                                             \
+#define WT_REQUIRE_ROOT()                                         \
+	do {                                                      \
+		if (geteuid() != 0) {                             \
+			fprintf(stderr, "skipped: needs root\n"); \
+			skip();                                   \
+		}                                                 \
 	} while (0)
 
 /* ----------------------------------------------------------- fixtures */
