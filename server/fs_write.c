@@ -87,14 +87,19 @@ int fs_chmod(int fd, mode_t mode)
 		return -errno;
 	if (S_ISLNK(st.st_mode))
 		return -EOPNOTSUPP; /* Linux symlinks have no mode of their own */
-	/* O_PATH descriptors refuse fchmod(); fchmodat2 (Linux 6.6) takes them. */
+	/*
+	 * O_PATH descriptors refuse fchmod(); fchmodat2 (Linux 6.6) takes them.
+	 * Older kernels (ENOSYS) or seccomp filters (EPERM) send us through
+	 * /proc, whose answer is the authoritative one.
+	 */
 	if (syscall(SYS_fchmodat2, fd, "", mode & 07777, AT_EMPTY_PATH) == 0)
 		return 0;
-	if (errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
-		return -errno;
+	int first = errno;
 	char path[64];
 	proc_fd_path(path, sizeof(path), fd);
-	return neg_errno(chmod(path, mode & 07777));
+	if (chmod(path, mode & 07777) == 0)
+		return 0;
+	return errno == ENOENT ? -first : -errno; /* ENOENT: no /proc */
 }
 
 int fs_utimens(int fd, const struct timespec ts[2])
