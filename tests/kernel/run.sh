@@ -11,7 +11,8 @@
 # usage: tests/kernel/run.sh [--build BUILD_DIR] [--timeout SECS]
 #                            [--infra-only] [--phases LIST] [--quick]
 #
-#   --build DIR     build directory holding loopnfsd (default: build)
+#   --build DIR     build directory holding loopnfsd (default:
+#                   $LOOPNFS_BUILD_DIR, else build)
 #   --timeout SECS  hard timeout for the whole guest run (default: 1500)
 #   --infra-only    only boot and check the guest infrastructure
 #                   (modprobe nfs, rpcbind, statd, network); no loopnfsd
@@ -24,14 +25,16 @@
 #                   against nfs-ganesha
 #
 # Environment: KT_OUT=DIR puts logs/cache there instead of BUILD/kernel-tier
-# (must not be under /tmp: the guest mounts its own /tmp); KT_MEM=MiB.
+# (must not be under /tmp: the guest mounts its own /tmp); KT_MEM=MiB;
+# KT_TREE=PATH (tree for cp -a, default /usr/include/linux);
+# KT_BIGDIR_CLIENT=N (entries of the 20,000 created through the mount).
 #
 # Exit: 0 all checks passed, 1 a check failed / the guest did not finish,
 #       77 skipped (qemu or the kernel is not installed) -- loudly.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=build
+BUILD=${LOOPNFS_BUILD_DIR:-build}
 TIMEOUT=1500
 INFRA_ONLY=0
 PHASES=all
@@ -216,6 +219,10 @@ KT_HOSTPORT=$HOSTPORT
 KT_HOSTMPORT=${HOSTMPORT:-0}
 KT_HOSTDIR='${HOSTDIR:-}'
 EOF
+# optional tuning knobs, passed through to the guest
+for v in KT_TREE KT_BIGDIR_CLIENT; do
+    [ -n "${!v:-}" ] && echo "export $v='${!v}'" >> "$RUN/params.sh"
+done
 
 # ---------------------------------------------------------------- boot
 CONSOLE="$OUT/console.log"
@@ -243,7 +250,7 @@ BOOT_S=
 TIMED_OUT=0
 while kill -0 "$QPID" 2>/dev/null; do
     if [ -z "$BOOT_S" ] && grep -q '^KTIER-BOOTED' "$CONSOLE" 2>/dev/null; then
-        BOOT_S=$(echo "$(date +%s.%N) - $QT0" | bc)
+        BOOT_S=$(awk -v a="$(date +%s.%N)" -v b="$QT0" 'BEGIN{printf "%.1f", a - b}')
     fi
     now=$(date +%s)
     if [ $((now - T0)) -ge "$TIMEOUT" ]; then
@@ -277,7 +284,7 @@ T1=$(date +%s)
 
 echo
 log "kernel $KVER, qemu exit $QRC, guest status: ${status:-<none>}"
-[ -n "$BOOT_S" ] && log "boot time: ${BOOT_S%.*}s from qemu start to guest driver (guest uptime ${guest_boot:-?}s)"
+[ -n "$BOOT_S" ] && log "boot time: ${BOOT_S}s from qemu start to guest driver (guest uptime ${guest_boot:-?}s)"
 log "tier duration: $((T1 - T0))s"
 if [ "$nfail" -gt 0 ]; then
     log "failed checks:"
