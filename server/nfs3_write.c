@@ -68,19 +68,17 @@ static void sattr_time(struct timespec *out, time_how how, const nfstime3 *t)
 	}
 }
 
-#define SATTR_CREATE 1u /* a new object: mode already set, ids only for root, size 0 moot */
-
 /*
  * Apply a sattr3 to obj in the order that keeps each field as asked: size
  * (truncation moves mtime), then owner (chown clears set-id bits), then
  * mode, then times.
  */
-static nfsstat3 sattr_apply(struct fsobj *obj, const sattr3 *sa, unsigned flags)
+static nfsstat3 sattr_apply(struct fsobj *obj, const sattr3 *sa)
 {
 	mode_t type = obj->st.st_mode & S_IFMT;
 	int rc;
 
-	if (sa->size.set_it && !((flags & SATTR_CREATE) && sa->size.set_size3_u.size == 0)) {
+	if (sa->size.set_it) {
 		if (type == S_IFDIR)
 			return NFS3ERR_ISDIR;
 		if (type != S_IFREG)
@@ -98,9 +96,6 @@ static nfsstat3 sattr_apply(struct fsobj *obj, const sattr3 *sa, unsigned flags)
 
 	uid_t uid = sa->uid.set_it ? (uid_t)sa->uid.set_uid3_u.uid : (uid_t)-1;
 	gid_t gid = sa->gid.set_it ? (gid_t)sa->gid.set_gid3_u.gid : (gid_t)-1;
-	/* As knfsd: only root gives a new object away (IRIX sends its gid on create). */
-	if ((flags & SATTR_CREATE) && cred_current()->uid != 0)
-		uid = (uid_t)-1, gid = (gid_t)-1;
 	if (uid != (uid_t)-1 || gid != (gid_t)-1) {
 		rc = fs_chown(obj->fd, uid, gid);
 		if (rc)
@@ -108,7 +103,7 @@ static nfsstat3 sattr_apply(struct fsobj *obj, const sattr3 *sa, unsigned flags)
 	}
 
 	/* Symlinks have no mode of their own on Linux: ignored, as knfsd does. */
-	if (sa->mode.set_it && !(flags & SATTR_CREATE) && type != S_IFLNK) {
+	if (sa->mode.set_it && type != S_IFLNK) {
 		rc = fs_chmod(obj->fd, (mode_t)sa->mode.set_mode3_u.mode & 07777);
 		if (rc)
 			return nfs3_errno(rc);
@@ -137,12 +132,23 @@ static nfsstat3 new_obj_reply(struct req *req, struct fsobj *dir, const char *na
 	nfsstat3 st = nfs3_obj_reply(req, dir, name, fh, attr);
 	if (st != NFS3_OK)
 		return st;
-	if (rest && sattr_any(rest)) {
+	/*
+	 * What creation left to do, as knfsd: the mode is set already; a size
+	 * of 0 is moot; only root may give the object away (IRIX sends its gid
+	 * on create).
+	 */
+	sattr3 todo = rest ? *rest : (sattr3){ .mode.set_it = FALSE };
+	todo.mode.set_it = FALSE;
+	if (todo.size.set_it && todo.size.set_size3_u.size == 0)
+		todo.size.set_it = FALSE;
+	if (cred_current()->uid != 0)
+		todo.uid.set_it = todo.gid.set_it = FALSE;
+	if (sattr_any(&todo)) {
 		struct fsobj *obj;
 		st = fh_resolve(req, fh, &obj);
 		if (st != NFS3_OK)
 			return st;
-		st = sattr_apply(obj, rest, SATTR_CREATE);
+		st = sattr_apply(obj, &todo);
 		struct stat sb;
 		if (fstat(obj->fd, &sb) == 0)
 			attr_fill(obj->ex, &sb, attr);
@@ -186,7 +192,7 @@ void nfs3_setattr(struct req *req, void *argp, void *resp)
 		 !ctime_matches(&obj->st, &args->guard.sattrguard3_u.obj_ctime))
 		res->status = NFS3ERR_NOT_SYNC; /* changed since the client last looked */
 	else
-		res->status = sattr_apply(obj, &args->new_attributes, 0);
+		res->status = sattr_apply(obj, &args->new_attributes);
 	attr_wcc(obj->ex, &obj->st, obj->fd,
 		 res->status == NFS3_OK ? &res->SETATTR3res_u.resok.obj_wcc
 					: &res->SETATTR3res_u.resfail.obj_wcc);
@@ -360,7 +366,7 @@ static nfsstat3 create_file(struct req *req, struct fsobj *dir, const char *name
 		if (st != NFS3_OK)
 			return st;
 		sattr3 size_only = { .size = sa->size };
-		st = sattr_apply(obj, &size_only, 0);
+		st = sattr_apply(obj, &size_only);
 		struct stat sb;
 		if (fstat(obj->fd, &sb) == 0)
 			attr_fill(obj->ex, &sb, attr);
