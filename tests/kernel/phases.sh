@@ -65,7 +65,7 @@ phase_selftest() {
 ensure_guest_mount() {
     grep -q ' /mnt nfs' /proc/mounts && return 0
     mkdir -p "$GDIR" /mnt && chmod 0755 "$GDIR"
-    start_guest_server "$SRV_OUT" "$KT_LOOPNFSD" --no-root-squash "$GDIR" || {
+    start_guest_server "$SRV_OUT" "$KT_LOOPNFSD" "$GDIR" || {
         fail guest.server-start "see $SRV_LOG"; return 1; }
     check guest.rpcbind-registered bash -c 'rpcinfo -p localhost | grep -w 100003 | grep -qw 3 && rpcinfo -p localhost | grep -qw 100005'
     info "rpcinfo: $(rpcinfo -p localhost | awk '$1==100003||$1==100005{print $1"/"$2"/"$3"/"$4}' | tr '\n' ' ')"
@@ -158,25 +158,35 @@ phase_sync() {
     check sync.umount-extra-mounts bash -c "! grep -q ' /mnt-noac \| /mnt-ac ' /proc/mounts"
 }
 
+# Squashing.  loopnfsd treats root on the local host as root (everything
+# through qemu's user network arrives from 127.0.0.1 too), so the default
+# server must not squash the guest's root, while --all-squash maps everyone
+# to the anonymous ids.
 phase_squash() {
-    echo "== phase squash (server with default squashing, second instance)"
-    local sq=/srv/nfs-squash port=2060
+    echo "== phase squash (second instance with --all-squash)"
+    local sq=/srv/nfs-squash port=2060 mport
     mkdir -p "$sq" /mnt-squash && chmod 0777 "$sq"
     echo secret > "$sq/rootonly"; chmod 600 "$sq/rootonly"
-    "$KT_LOOPNFSD" --port $port --no-rpcbind "$sq" > /tmp/squash.out 2>> /kt/squash-server.log < /dev/null &
+    "$KT_LOOPNFSD" --port $port --no-rpcbind --all-squash "$sq" > /tmp/squash.out 2>> /kt/squash-server.log < /dev/null &
     local pid=$!
     if ! wait_for 30 grep -q 'port=' /tmp/squash.out; then
         fail squash.server-start "$(tail -3 /kt/squash-server.log | tr '\n' '|')"; kill $pid; return
     fi
-    local mport; mport=$(sed -n 's/.*mountport=\([0-9][0-9]*\).*/\1/p' /tmp/squash.out)
+    mport=$(sed -n 's/.*mountport=\([0-9][0-9]*\).*/\1/p' /tmp/squash.out)
     check squash.mount tmount -t nfs -o vers=3,proto=tcp,port=$port,mountport=${mport:-$port},mountproto=tcp,nolock,retry=0 127.0.0.1:/ /mnt-squash || { kill $pid; return; }
     echo x > /mnt-squash/byroot
-    eq squash.root-creates-as-nobody "$(stat -c %u "$sq/byroot" 2>&1)" "65534"
-    expect_err squash.root-denied-0600 "Permission denied" cat /mnt-squash/rootonly
+    eq squash.all-squash-root-is-anon "$(stat -c %u:%g "$sq/byroot" 2>&1)" "65534:65534"
+    expect_err squash.all-squash-root-denied-0600 "Permission denied" cat /mnt-squash/rootonly
     as ktuser1 bash -c 'echo u > /mnt-squash/byuser'
-    eq squash.user-not-squashed "$(stat -c %u "$sq/byuser" 2>&1)" "2001"
+    eq squash.all-squash-user-is-anon "$(stat -c %u:%g "$sq/byuser" 2>&1)" "65534:65534"
     umount /mnt-squash
     kill $pid; wait $pid 2>/dev/null
+    # the main (default-option) server: local root stays root
+    if grep -q ' /mnt nfs' /proc/mounts; then
+        echo r > /mnt/squash-default-root
+        eq squash.default-local-root-is-root "$(stat -c %u "$GDIR/squash-default-root" 2>&1)" "0"
+        rm -f /mnt/squash-default-root
+    fi
 }
 
 phase_restart() {
@@ -184,7 +194,7 @@ phase_restart() {
     ensure_guest_mount || return
     local mb=64; [ "$KT_QUICK" = 1 ] && mb=16
     KT_SERVER_PIDFILE=$SRV_PIDFILE KT_SERVER_LOG=$SRV_LOG KT_SERVER_OUT=$SRV_OUT \
-        bash "$KT_DIR/restart.sh" /mnt "$GDIR" restart $mb -- "$KT_LOOPNFSD" --no-root-squash "$GDIR"
+        bash "$KT_DIR/restart.sh" /mnt "$GDIR" restart $mb -- "$KT_LOOPNFSD" "$GDIR"
 }
 
 phase_host() {
