@@ -319,6 +319,10 @@ ELAPSED=$(( $(date +%s) - START ))
 	echo "# loopnfs-bench $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, kernel $(uname -r)"
 	echo "# rounds=$ROUNDS size=$SIZE files=$FILES duration=${DURATION}s qd=$QD short=$SHORT elapsed=${ELAPSED}s"
 	echo "# load average at start: $LOAD_START, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# servers: $(for s in $SERVERS; do case $s in
+		loopnfs) printf '%s; ' "$("$BUILD/loopnfsd" --version 2>&1 | head -1)$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null | sed 's/^/ @ /')" ;;
+		ganesha) printf 'nfs-ganesha %s (VFS FSAL); ' "$(dpkg-query -W -f '${Version}' nfs-ganesha 2>/dev/null)" ;;
+		esac; done)"
 	echo
 	awk -v servers="$SERVERS" -f "$ROOT/bench/summarize.awk" "$RESULTS"
 } | tee "$OUT/table.md"
