@@ -215,7 +215,7 @@ static void usage(FILE *f)
 "  --duration SECS      time-bounded: null randread stat readdir, and seqread\n"
 "                       (whole passes over the file, at least one) (5)\n"
 "  --commit-every BYTES mixed: COMMIT after this many bytes (256M)\n"
-"  --rdsize BYTES       READDIRPLUS maxcount (65536; dircount = maxcount/8)\n"
+"  --rdsize BYTES       READDIRPLUS dircount and maxcount (65536)\n"
 "  --timeout SECS       fail if no reply arrives for this long (60)\n"
 "  --label STR          label printed in RESULT lines\n"
 "  --dir DIR            directory for local workloads\n"

@@ -728,7 +728,8 @@ static void issue_readdirplus(struct slot *s)
 	a.dir = fh3(&g_files);
 	a.cookie = s->cookie;
 	memcpy(a.cookieverf, s->verf, NFS3_COOKIEVERFSIZE);
-	a.dircount = g_opt.rdsize / 8;
+	/* As Linux (since 5.17) sends: dircount = maxcount. */
+	a.dircount = g_opt.rdsize;
 	a.maxcount = g_opt.rdsize;
 	s->t1 = now_ns();
 	queued(rpc_nfs3_readdirplus_async(s->c->rpc, cb_readdirplus, &a, s), s->c->rpc,
