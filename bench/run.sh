@@ -3,7 +3,7 @@
 # comparison table.
 #
 #   bash bench/run.sh [--short] [--rounds N] [--build DIR] [--servers "loopnfs ganesha"]
-#                     [--out DIR] [--keep]
+#                     [--out DIR] [--keep] [--workloads LIST]
 #
 # Everything runs inside one private network + mount namespace created here
 # (unshare -m -n): loopback up, a tmpfs on /run, a private rpcbind (ganesha
@@ -12,6 +12,9 @@
 # network, /run or rpcbind.  Both exports and the local-limit directory live
 # in one temporary directory on the same filesystem (BENCH_TMPDIR, default
 # /var/tmp).
+#
+# --workloads LIST: run only these (e.g. "readdir,stat,stat@4"), for a quick
+# look at one area; the table then has "-" for the rest.
 #
 # --short: small sizes, one round, meant for CI: proves every workload runs
 # and verifies, asserts no speed.  Exits non-zero if anything fails,
@@ -25,9 +28,10 @@ BUILD=${LOOPNFS_BUILD_DIR:-build}
 SERVERS="loopnfs ganesha"
 OUT=
 KEEP=0
+WL_OVERRIDE=
 ORIG_ARGS=("$@")
 
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -41,6 +45,8 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift ;;
 	--out=*) OUT=${1#*=} ;;
 	--keep) KEEP=1 ;;
+	--workloads) WL_OVERRIDE=$2; shift ;;
+	--workloads=*) WL_OVERRIDE=${1#*=} ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 1 ;;
 	esac
@@ -97,6 +103,12 @@ fi
 QD=16
 WORKLOADS="null,null@4,seqwrite,seqread,seqread@4,randread,randread@4,create,stat,stat@4,readdir,remove,mixed"
 LOCALS="local-null,local-seqwrite,local-seqread,local-randread,local-create,local-stat,local-readdir,local-remove"
+if [ -n "$WL_OVERRIDE" ]; then
+	# Only these workloads, and the local limits they are compared with.
+	WORKLOADS=$WL_OVERRIDE
+	LOCALS=$(echo "$WL_OVERRIDE" | tr ',' '\n' | sed 's/@.*//; s/^mixed$/seqwrite/; s/^/local-/' |
+		sort -u | paste -sd, -)
+fi
 
 ip link set lo up
 mount -t tmpfs -o mode=0755 tmpfs /run

@@ -102,6 +102,8 @@ END {
 		G = median(vals["ganesha", key])
 		X = lkey == "" ? "" : median(vals["local", lkey])
 		M[key] = L; MG[key] = G; MX[key] = X
+		if (L == "" && G == "")
+			continue
 		ratio = "-"
 		if (L != "" && G != "" && L > 0 && G > 0)
 			ratio = sprintf("%.2fx", unit == "ms" ? G / L : L / G)
