@@ -69,7 +69,9 @@ fail() {
 # ---- preflight (outside the namespace, so errors are plain) ----
 if [ -z "${LOOPNFS_BENCH_IN_NS:-}" ]; then
 	[ "$(id -u)" = 0 ] || fail "must run as root (needs unshare -m -n)"
-	for t in unshare ip rpcbind rpcinfo ganesha.nfsd stdbuf; do
+	tools="unshare ip rpcbind rpcinfo stdbuf"
+	case " $SERVERS " in *" ganesha "*) tools="$tools ganesha.nfsd" ;; esac
+	for t in $tools; do
 		command -v "$t" >/dev/null 2>&1 ||
 			fail "'$t' not found: install with 'bash scripts/setup.sh --bench' (nfs-ganesha nfs-ganesha-vfs rpcbind iproute2)"
 	done
