@@ -778,7 +778,8 @@ static void test_perm_group_and_owner_change(void **state)
 
 /*
  * Two users' calls interleaved, pipelined on two connections, on one cached
- * file (0600, the owner's): every worker switches identity per request, so
+ * file (0600, the owner's), both users with the same gid: every worker
+ * switches identity per request, so
  * the owner's READs all succeed and A's all fail, whatever ran before them
  * on the same thread; then chmod 0644 mid-stream and everyone reads.
  */
@@ -799,8 +800,9 @@ static void interleaved_round(const fh_t *h, int expect_a_ok, uint32_t xbase)
 		for (int i = 0; i < N; i++) {
 			int is_a = (i + c) & 1;
 			xbuf m;
+			/* same gid for both: only the uid tells them apart */
 			cc_msg_read(&m, xbase | (uint32_t)c << 12 | (uint32_t)i, h, 0, 2000,
-				    is_a ? UID_A : UID_OWNER, is_a ? GID_A : GID_OWNER);
+				    is_a ? UID_A : UID_OWNER, GID_SHARED);
 			cc_frame(&stream, &m);
 			xb_free(&m);
 		}
