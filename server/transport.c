@@ -34,7 +34,10 @@
 /* Per connection: stop reading once this much is queued or in flight. */
 #define CONN_MAX_INFLIGHT 128
 #define CONN_MAX_INFLIGHT_BYTES (8u << 20)
-#define SEND_TIMEOUT_MS 30000
+/* Of every this many jobs, one comes from the bulk queue even when small ones wait. */
+#define BULK_SHARE 4
+/* Calls at most this big (GETATTR, LOOKUP, ACCESS...) jump ahead of bulk I/O. */
+#define SMALL_CALL_BYTES 1024
 
 enum sock_kind { SK_LISTEN, SK_UDP, SK_CONN, SK_WAKE };
 
@@ -63,6 +66,20 @@ struct conn {
 	time_t last_active;
 	struct rpc_peer peer;
 	struct conn *prev, *next;
+	bool want_out; /* guarded by lock: output is queued, poll for EPOLLOUT */
+	/* Replies the socket could not take at once; guarded by send_lock. */
+	struct outbuf *out_head, *out_tail;
+};
+
+/* A reply (or its unsent rest) waiting for the socket to drain. */
+struct outbuf {
+	struct outbuf *next;
+	uint8_t *buf; /* record mark + header */
+	size_t len;
+	void *payload;
+	size_t payload_len;
+	size_t total; /* len + payload_len + padding */
+	size_t off;   /* bytes already sent */
 };
 
 struct job {
@@ -90,9 +107,13 @@ static struct {
 	/* job queue */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
-	struct job *qhead, *qtail;
+	struct job *qhead, *qtail;     /* small calls */
+	struct job *bhead, *btail;     /* bulk calls (WRITE payloads) */
+	unsigned since_bulk;
 	uint8_t stage[STAGE_SIZE];
 } T = { .qlock = PTHREAD_MUTEX_INITIALIZER, .qcond = PTHREAD_COND_INITIALIZER, .spare_fd = -1 };
+
+static bool conn_flush(struct conn *c);
 
 /* ---- sockets ---- */
 
@@ -230,6 +251,12 @@ static void conn_put(struct conn *c)
 		return;
 	close(c->sk.fd);
 	free(c->rec);
+	for (struct outbuf *o = c->out_head, *n; o; o = n) {
+		n = o->next;
+		free(o->buf);
+		free(o->payload);
+		free(o);
+	}
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->send_lock);
 	free(c);
@@ -252,10 +279,46 @@ static void conn_close(struct conn *c)
 	conn_put(c);
 }
 
-static void conn_set_reading(struct conn *c, bool on)
+/* Recompute the epoll interest from paused/want_out. c->lock held. */
+static void conn_update_events(struct conn *c)
 {
-	struct epoll_event ev = { .events = (on ? EPOLLIN : 0) | EPOLLRDHUP, .data.ptr = &c->sk };
+	if (atomic_load(&c->dead))
+		return;
+	struct epoll_event ev = { .events = (c->paused ? 0 : EPOLLIN) | EPOLLRDHUP |
+					    (c->want_out ? EPOLLOUT : 0),
+				  .data.ptr = &c->sk };
 	epoll_ctl(T.epfd, EPOLL_CTL_MOD, c->sk.fd, &ev);
+}
+
+/*
+ * Account calls and bytes a connection holds (queued calls, queued output)
+ * and pause reading from it while they exceed the limits: memory per
+ * connection stays bounded whatever the client sends or fails to read.
+ * want_out: 1/0 to set, -1 to leave. Returns true when reading is paused.
+ */
+static bool conn_adjust(struct conn *c, int dcalls, ssize_t dbytes, int want_out)
+{
+	pthread_mutex_lock(&c->lock);
+	c->inflight += dcalls;
+	c->inflight_bytes = (size_t)((ssize_t)c->inflight_bytes + dbytes);
+	bool over = c->inflight >= CONN_MAX_INFLIGHT ||
+		    c->inflight_bytes >= CONN_MAX_INFLIGHT_BYTES;
+	bool under = c->inflight < CONN_MAX_INFLIGHT / 2 &&
+		     c->inflight_bytes < CONN_MAX_INFLIGHT_BYTES / 2;
+	bool paused = c->paused, out = c->want_out;
+	if (over)
+		paused = true;
+	else if (under)
+		paused = false;
+	if (want_out >= 0)
+		out = want_out;
+	if (paused != c->paused || out != c->want_out) {
+		c->paused = paused;
+		c->want_out = out;
+		conn_update_events(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return paused;
 }
 
 static void accept_conns(int lfd)
@@ -316,27 +379,49 @@ static void accept_conns(int lfd)
 
 static void queue_push(struct job *j)
 {
+	struct job **head = &T.qhead, **tail = &T.qtail;
+	if (j->len > SMALL_CALL_BYTES) {
+		head = &T.bhead;
+		tail = &T.btail;
+	}
 	pthread_mutex_lock(&T.qlock);
-	if (T.qtail)
-		T.qtail->next = j;
+	if (*tail)
+		(*tail)->next = j;
 	else
-		T.qhead = j;
-	T.qtail = j;
+		*head = j;
+	*tail = j;
 	pthread_cond_signal(&T.qcond);
 	pthread_mutex_unlock(&T.qlock);
+}
+
+/*
+ * Small calls first, so a GETATTR never waits behind a queue of 1 MiB
+ * WRITEs; but every BULK_SHARE-th pick takes bulk work so it can't starve.
+ * T.qlock held.
+ */
+static struct job *queue_take(void)
+{
+	bool bulk_first = T.bhead && (!T.qhead || ++T.since_bulk >= BULK_SHARE);
+	struct job **head = bulk_first ? &T.bhead : &T.qhead;
+	struct job **tail = bulk_first ? &T.btail : &T.qtail;
+	struct job *j = *head;
+	if (!j)
+		return NULL;
+	if (bulk_first)
+		T.since_bulk = 0;
+	*head = j->next;
+	if (!*head)
+		*tail = NULL;
+	j->next = NULL;
+	return j;
 }
 
 static struct job *queue_pop(void)
 {
 	pthread_mutex_lock(&T.qlock);
-	while (!T.qhead && !atomic_load(&T.stopping))
+	while (!T.qhead && !T.bhead && !atomic_load(&T.stopping))
 		pthread_cond_wait(&T.qcond, &T.qlock);
-	struct job *j = T.qhead;
-	if (j) {
-		T.qhead = j->next;
-		if (!T.qhead)
-			T.qtail = NULL;
-	}
+	struct job *j = atomic_load(&T.stopping) ? NULL : queue_take();
 	pthread_mutex_unlock(&T.qlock);
 	return j;
 }
@@ -355,32 +440,14 @@ static bool conn_submit_record(struct conn *c)
 	c->rec_len = 0;
 	conn_get(c);
 
-	pthread_mutex_lock(&c->lock);
-	c->inflight++;
-	c->inflight_bytes += j->len;
-	bool pause = c->inflight >= CONN_MAX_INFLIGHT ||
-		     c->inflight_bytes >= CONN_MAX_INFLIGHT_BYTES;
-	if (pause && !c->paused) {
-		c->paused = true;
-		conn_set_reading(c, false);
-	}
-	pthread_mutex_unlock(&c->lock);
+	bool pause = conn_adjust(c, 1, (ssize_t)j->len, -1);
 	queue_push(j);
 	return !pause;
 }
 
 static void conn_job_done(struct conn *c, size_t len)
 {
-	pthread_mutex_lock(&c->lock);
-	c->inflight--;
-	c->inflight_bytes -= len;
-	if (c->paused && c->inflight < CONN_MAX_INFLIGHT / 2 &&
-	    c->inflight_bytes < CONN_MAX_INFLIGHT_BYTES / 2) {
-		c->paused = false;
-		if (!atomic_load(&c->dead))
-			conn_set_reading(c, true);
-	}
-	pthread_mutex_unlock(&c->lock);
+	conn_adjust(c, -1, -(ssize_t)len, -1);
 }
 
 /*
@@ -548,6 +615,10 @@ static void *event_loop(void *arg)
 				break;
 			case SK_CONN: {
 				struct conn *c = (struct conn *)sk;
+				if ((evs[i].events & EPOLLOUT) && !conn_flush(c)) {
+					conn_close(c);
+					break;
+				}
 				if (evs[i].events & EPOLLIN)
 					conn_readable(c);
 				else if (evs[i].events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))
@@ -570,34 +641,6 @@ static void *event_loop(void *arg)
 
 static const uint8_t zero_pad[4];
 
-static bool send_all(int fd, struct iovec *iov, int iovcnt)
-{
-	while (iovcnt > 0) {
-		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
-		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return false;
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-			if (poll(&pfd, 1, SEND_TIMEOUT_MS) <= 0)
-				return false;
-			continue;
-		}
-		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
-			n -= (ssize_t)iov->iov_len;
-			iov++;
-			iovcnt--;
-		}
-		if (iovcnt > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
-	}
-	return true;
-}
-
 static int reply_iov(struct rpc_reply *rep, struct iovec *iov, size_t skip)
 {
 	int cnt = 0;
@@ -611,19 +654,119 @@ static int reply_iov(struct rpc_reply *rep, struct iovec *iov, size_t skip)
 	return cnt;
 }
 
+/* iovecs for the unsent part of an outbuf. */
+static int outbuf_iov(const struct outbuf *o, struct iovec *iov)
+{
+	size_t pad = o->total - o->len - o->payload_len;
+	struct iovec all[3] = { { o->buf, o->len },
+				{ o->payload, o->payload_len },
+				{ (void *)zero_pad, pad } };
+	size_t skip = o->off;
+	int cnt = 0;
+	for (int i = 0; i < 3; i++) {
+		if (all[i].iov_len <= skip) {
+			skip -= all[i].iov_len;
+			continue;
+		}
+		iov[cnt].iov_base = (uint8_t *)all[i].iov_base + skip;
+		iov[cnt].iov_len = all[i].iov_len - skip;
+		skip = 0;
+		cnt++;
+	}
+	return cnt;
+}
+
+/* Send without blocking; < 0 on a dead socket, else bytes taken. */
+static ssize_t send_some(int fd, struct iovec *iov, int cnt)
+{
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
+	for (;;) {
+		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		return errno == EAGAIN ? 0 : -1;
+	}
+}
+
+/*
+ * Workers never block on a slow reader: what the socket doesn't take now is
+ * queued on the connection and written by the event thread on EPOLLOUT.
+ */
 static void send_tcp_reply(struct conn *c, struct rpc_reply *rep)
 {
 	size_t pad = (4 - (rep->payload_len & 3)) & 3;
-	uint32_t total = (uint32_t)(rep->len - RPC_REPLY_RESERVE + rep->payload_len + pad);
-	uint32_t rm = htonl(0x80000000u | total);
+	size_t total = rep->len + rep->payload_len + pad;
+	uint32_t rm = htonl(0x80000000u | (uint32_t)(total - RPC_REPLY_RESERVE));
 	memcpy(rep->buf, &rm, 4);
-	struct iovec iov[3];
-	int cnt = reply_iov(rep, iov, 0);
+	struct outbuf tmp = { .buf = rep->buf, .len = rep->len, .payload = rep->payload,
+			      .payload_len = rep->payload_len, .total = total };
+	bool broken = false;
+
 	pthread_mutex_lock(&c->send_lock);
-	bool ok = !atomic_load(&c->dead) && send_all(c->sk.fd, iov, cnt);
+	if (atomic_load(&c->dead)) {
+		pthread_mutex_unlock(&c->send_lock);
+		return;
+	}
+	if (!c->out_head) {
+		struct iovec iov[3];
+		ssize_t n = send_some(c->sk.fd, iov, outbuf_iov(&tmp, iov));
+		if (n < 0)
+			broken = true;
+		else
+			tmp.off = (size_t)n;
+	}
+	if (!broken && tmp.off < total) {
+		struct outbuf *o = malloc(sizeof(*o));
+		if (o) {
+			*o = tmp;
+			o->next = NULL;
+			if (c->out_tail)
+				c->out_tail->next = o;
+			else
+				c->out_head = o;
+			c->out_tail = o;
+			rep->buf = NULL; /* now owned by the queue */
+			rep->payload = NULL;
+			conn_adjust(c, 0, (ssize_t)(total - tmp.off), 1);
+		} else {
+			broken = true;
+		}
+	}
 	pthread_mutex_unlock(&c->send_lock);
-	if (!ok)
+	if (broken)
 		shutdown(c->sk.fd, SHUT_RDWR); /* the event thread sees EOF and closes */
+}
+
+/* EPOLLOUT: write queued replies. Event thread. Returns false if the socket died. */
+static bool conn_flush(struct conn *c)
+{
+	size_t flushed = 0;
+	bool ok = true;
+	pthread_mutex_lock(&c->send_lock);
+	while (c->out_head) {
+		struct outbuf *o = c->out_head;
+		struct iovec iov[3];
+		ssize_t n = send_some(c->sk.fd, iov, outbuf_iov(o, iov));
+		if (n < 0) {
+			ok = false;
+			break;
+		}
+		o->off += (size_t)n;
+		flushed += (size_t)n;
+		if (o->off < o->total)
+			break; /* the socket is full again */
+		c->out_head = o->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		free(o->buf);
+		free(o->payload);
+		free(o);
+	}
+	conn_adjust(c, 0, -(ssize_t)flushed, c->out_head ? 1 : 0);
+	pthread_mutex_unlock(&c->send_lock);
+	return ok;
 }
 
 static void send_udp_reply(struct job *j, struct rpc_reply *rep)
