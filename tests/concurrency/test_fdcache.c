@@ -6,7 +6,8 @@
  *    old bytes, never a new file that reuses the name or the inode number),
  *    and the server lets the inode go: no "(deleted)" descriptor of it stays
  *    in /proc/<server>/fd for longer than the 5 s sweep allows; also for a
- *    REMOVE through NFS, for hard links, and while READs are in flight;
+ *    REMOVE through NFS, for hard links, for a removed directory, and while
+ *    READs are in flight;
  *  - rename: within a directory, across directories, out of DIR and back,
  *    and while READs are in flight, the handle keeps reading the same
  *    bytes; a file renamed over it makes the old handle STALE (never the
@@ -266,13 +267,20 @@ static void test_remove_released_by_sweep(void **state)
 	mkdir_p("rm1");
 	const char *path = P("rm1/victim");
 	cc_make_file(path, 1u << 20, 11, 0, 0, 0644);
+	mkdir_p("rm1/gonedir");
+	const char *dpath = P("rm1/gonedir");
 	fh_t h = walk("rm1/victim");
+	fh_t hd = walk("rm1/gonedir");
 	assert_reads(&h, 1u << 20, 11, "before removal");
 	assert_cached(path);
+	assert_cached(dpath);
 	assert_int_equal(unlink(path), 0);
-	/* No request touches the handle: only the sweep can let the inode go. */
+	assert_int_equal(rmdir(dpath), 0);
+	/* No request touches the handles: only the sweep can let the inodes go. */
 	assert_released(path, "unlinked, untouched");
+	assert_released(dpath, "directory removed, untouched");
 	assert_stale(&h, "unlinked");
+	assert_nfsstat(getattr_status(&hd), NFS3ERR_STALE);
 	fh_t d = walk("rm1");
 	assert_nfsstat(do_lookup(&d, "victim").status, NFS3ERR_NOENT);
 }
