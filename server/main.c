@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
-	mallopt(M_ARENA_MAX, 4);
+	mallopt(M_ARENA_MAX, 2);
 
 	/* Modes come from the client, which has applied its own umask already. */
 	umask(0);

@@ -89,6 +89,7 @@ struct job {
 	struct rpc_peer peer;
 	uint8_t *rec;
 	size_t len;
+	size_t cost; /* bytes charged to the connection: the call and its expected reply */
 };
 
 static struct {
@@ -426,6 +427,39 @@ static struct job *queue_pop(void)
 	return j;
 }
 
+static uint32_t be32_at(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+/*
+ * The reply size a call will need beyond its own bytes: what a READ asks
+ * for. Charged up front so a client's queue of 1 MiB READs can't make the
+ * server hold more than the connection's budget of reply data.
+ */
+static size_t reply_estimate(const uint8_t *rec, size_t len)
+{
+	const uint32_t nfs_prog = 100003, nfs_v3 = 3, read_proc = 6;
+	size_t off = 24; /* xid, mtype, rpcvers, prog, vers, proc */
+	if (len < off + 8 || be32_at(rec + 12) != nfs_prog || be32_at(rec + 16) != nfs_v3 ||
+	    be32_at(rec + 20) != read_proc)
+		return 0;
+	for (int auth = 0; auth < 2; auth++) { /* credential, verifier */
+		if (len < off + 8)
+			return 0;
+		off += 8 + ((be32_at(rec + off + 4) + 3u) & ~3u);
+	}
+	if (len < off + 4)
+		return 0;
+	off += 4 + ((be32_at(rec + off) + 3u) & ~3u); /* file handle */
+	if (len < off + 12)
+		return 0;
+	uint32_t count = be32_at(rec + off + 8);
+	return count < (1u << 20) ? count : (1u << 20);
+}
+
 /* Hand a finished record to the workers; returns false when reading should pause. */
 static bool conn_submit_record(struct conn *c)
 {
@@ -440,7 +474,8 @@ static bool conn_submit_record(struct conn *c)
 	c->rec_len = 0;
 	conn_get(c);
 
-	bool pause = conn_adjust(c, 1, (ssize_t)j->len, -1);
+	j->cost = j->len + reply_estimate(j->rec, j->len);
+	bool pause = conn_adjust(c, 1, (ssize_t)j->cost, -1);
 	queue_push(j);
 	return !pause;
 }
@@ -795,7 +830,7 @@ static void *worker_main(void *arg)
 		}
 		rpc_reply_free(&rep);
 		if (j->conn) {
-			conn_job_done(j->conn, j->len);
+			conn_job_done(j->conn, j->cost);
 			conn_put(j->conn);
 		}
 		free(j->rec);
