@@ -22,11 +22,21 @@ mount -t sysfs sysfs /sys
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+# The checkout (with its build tree) may sit under a directory that gets the
+# guest's own tmpfs below (CI clones into /tmp): hold it by a bind mount and
+# put it back at the same path, so every path run.sh passes stays valid.
+KT_REPO_DIR=$(cd "$KT_DIR/../.." && pwd)
+mkdir -p /.ktrepo
+mount --bind "$KT_REPO_DIR" /.ktrepo
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
 # the servers' exported directories live on a plain tmpfs (not the overlay)
 mount -t tmpfs -o mode=0755,size=80% tmpfs /srv
+if [ ! -e "$KT_DIR/guest.sh" ]; then
+    mkdir -p "$KT_REPO_DIR"
+    mount --bind /.ktrepo "$KT_REPO_DIR"
+fi
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 echo "KTIER-BOOTED uptime=$(cut -d' ' -f1 /proc/uptime)"
 
