@@ -30,10 +30,22 @@ struct fs_dirent {
 typedef bool (*fs_dirent_fn)(void *ctx, int dirfd, const struct fs_dirent *de);
 
 /*
- * Read directory fd (O_PATH is fine) from position cookie (0 = start),
- * resuming at the directory's own offset. *eof is set when the end was reached.
+ * ---- directories (fs_dir.c) ----
+ * Read directory fd (O_PATH is fine; st is its stat) from position cookie
+ * (0 = start), resuming at the directory's own offset. want is about how
+ * many bytes of directory records the caller expects to consume: the size
+ * of the first read. A listing that stops before the end keeps its open
+ * stream and unread records for the call that continues at the same
+ * cookie, so walking a big directory reads each record once. *eof is set
+ * when the end was reached. Runs with the thread's identity: the caller
+ * needs read and search permission on the directory.
  */
-int fs_readdir(int fd, uint64_t cookie, fs_dirent_fn fn, void *ctx, bool *eof);
+int fs_readdir(int fd, const struct stat *st, uint64_t cookie, size_t want, fs_dirent_fn fn,
+	       void *ctx, bool *eof);
+/* Drop kept streams of a directory that is gone. */
+void fs_readdir_forget(dev_t dev, ino_t ino);
+/* Close streams unused for idle_seconds (0: all). */
+void fs_readdir_sweep(double idle_seconds);
 
 /*
  * ---- write side (fs_write.c) ----

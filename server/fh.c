@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "fh.h"
+#include "fs.h"
 
 #include "cred.h"
 #include "log.h"
@@ -344,6 +345,7 @@ void fh_forget(struct export *ex, dev_t dev, ino_t ino)
 			cache_unhash(o);
 	}
 	pthread_mutex_unlock(&C.lock);
+	fs_readdir_forget(dev, ino);
 }
 
 void fh_cache_sweep(double idle_seconds)

@@ -4,6 +4,7 @@
 #include "drc.h"
 #include "export.h"
 #include "fh.h"
+#include "fs.h"
 #include "log.h"
 #include "nfs3.h"
 #include "rpcbind.h"
@@ -365,12 +366,14 @@ int main(int argc, char **argv)
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
 		fh_cache_sweep(IO_FD_IDLE_S);
+		fs_readdir_sweep(IO_FD_IDLE_S);
 	}
 	log_info("shutting down");
 	if (registered)
 		rpcbind_unregister();
 	transport_stop();
 	fh_shutdown();
+	fs_readdir_sweep(0);
 	drc_shutdown();
 	mount_shutdown();
 	export_free_all();

@@ -292,7 +292,12 @@ static nfsstat3 readdir_common(struct rd_ctx *c, uint64_t cookie, void **head, b
 	/* The reply is built in the arena and encoded once: size the buffer for it. */
 	c->req->reply_hint = c->max_budget + 1024;
 	bool at_end = false;
-	int rc = fs_readdir(c->dir->fd, cookie, rd_emit, c, &at_end);
+	/*
+	 * Directory records are about 24 bytes + name; a READDIRPLUS entry costs
+	 * the reply about 5 times that (attributes and handle), READDIR about the same.
+	 */
+	size_t want = c->plus ? c->max_budget / 5 : c->max_budget;
+	int rc = fs_readdir(c->dir->fd, &c->dir->st, cookie, want, rd_emit, c, &at_end);
 	if (rc == -EINVAL || rc == -ENOENT)
 		return cookie ? NFS3ERR_BAD_COOKIE : nfs3_errno(rc);
 	if (rc < 0)

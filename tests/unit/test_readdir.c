@@ -30,7 +30,8 @@ static struct export *ex;
 static char *bignames[NBIG];
 static struct fh_buf bigfh, rootfh;
 static ino_t bigino;
-static bool over_udp; /* the calls come from a UDP peer */
+static bool over_udp;	  /* the calls come from a UDP peer */
+static uint32_t call_uid; /* AUTH_SYS uid (and gid) of the calls */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -109,7 +110,7 @@ static nfsstat3 do_readdir(const struct fh_buf *dir, uint64_t cookie, uint32_t c
 {
 	memset(pg, 0, sizeof(*pg));
 	struct ut_rpc u;
-	ut_rpc_init(&u, 0, 0);
+	ut_rpc_init(&u, call_uid, call_uid);
 	u.peer.is_tcp = !over_udp;
 	READDIR3args a;
 	READDIR3res r;
@@ -143,7 +144,7 @@ static nfsstat3 do_readdirplus(const struct fh_buf *dir, uint64_t cookie, uint32
 {
 	memset(pg, 0, sizeof(*pg));
 	struct ut_rpc u;
-	ut_rpc_init(&u, 0, 0);
+	ut_rpc_init(&u, call_uid, call_uid);
 	u.peer.is_tcp = !over_udp;
 	READDIRPLUS3args a;
 	READDIRPLUS3res r;
@@ -834,6 +835,110 @@ static void test_udp_clamp(void **state)
 	page_free(&pg);
 }
 
+/*
+ * More listings in progress at once than the server keeps streams for,
+ * advanced a page each in turn: kept streams are evicted and reopened at
+ * their cookies, and every listing still comes out complete.
+ */
+static void test_interleaved_listings(void **state)
+{
+	(void)state;
+	enum {
+		NL = 40
+	};
+	struct listing *l = calloc(NL, sizeof(*l));
+	uint64_t *cookie = calloc(NL, sizeof(*cookie));
+	bool *done = calloc(NL, sizeof(*done));
+	assert_non_null(l);
+	assert_non_null(cookie);
+	assert_non_null(done);
+	for (unsigned left = NL, round = 0; left > 0; round++) {
+		assert_true(round < 10000);
+		for (unsigned i = 0; i < NL; i++) {
+			if (done[i])
+				continue;
+			struct page pg;
+			/* Odd listings use READDIR, even ones READDIRPLUS; sizes vary. */
+			nfsstat3 st =
+				i % 2 ? do_readdir(&bigfh, cookie[i], 2048 + 512 * (i % 5), &pg)
+				      : do_readdirplus(&bigfh, cookie[i], 4096, 8192, &pg);
+			if (st != NFS3_OK)
+				fail_msg("listing %u round %u: %s", i, round, nfs3_strstat(st));
+			if (!pg.eof && pg.n == 0)
+				fail_msg("listing %u: no entries and no eof", i);
+			l[i].e = realloc(l[i].e, (l[i].n + pg.n + 1) * sizeof(struct ent));
+			assert_non_null(l[i].e);
+			for (size_t k = 0; k < pg.n; k++) {
+				l[i].e[l[i].n++] = pg.e[k];
+				pg.e[k].name = NULL;
+			}
+			if (pg.n)
+				cookie[i] = pg.e[pg.n - 1].cookie;
+			if (pg.eof) {
+				done[i] = true;
+				left--;
+			}
+			page_free(&pg);
+		}
+	}
+	for (unsigned i = 0; i < NL; i++) {
+		check_big_complete(&l[i],
+				   i % 2 ? "interleaved READDIR" : "interleaved READDIRPLUS");
+		listing_free(&l[i]);
+	}
+	free(l);
+	free(cookie);
+	free(done);
+}
+
+/*
+ * A listing stopped part way keeps its open directory stream; a caller who
+ * may not read the directory must not be able to continue through it.
+ */
+static void test_kept_stream_needs_permission(void **state)
+{
+	(void)state;
+	ut_mkdir(P("priv"));
+	int dfd = open(P("priv"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	for (unsigned i = 0; i < 200; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "p%04u", i);
+		create_in(dfd, name);
+	}
+	close(dfd);
+	assert_int_equal(chmod(P("priv"), 0700), 0);
+	struct fh_buf fh;
+	hmake("priv", &fh);
+
+	struct page first;
+	assert_int_equal(do_readdir(&fh, 0, 1024, &first), NFS3_OK);
+	assert_false(first.eof);
+	assert_true(first.n > 0);
+	uint64_t cookie = first.e[first.n - 1].cookie;
+
+	struct page pg;
+	call_uid = 2001;
+	nfsstat3 as_user = do_readdir(&fh, cookie, 1024, &pg);
+	size_t user_n = pg.n;
+	page_free(&pg);
+	nfsstat3 as_user_plus = do_readdirplus(&fh, cookie, 1024, 4096, &pg);
+	page_free(&pg);
+	call_uid = 0;
+	if (as_user != NFS3ERR_ACCES || as_user_plus != NFS3ERR_ACCES)
+		fail_msg("uid 2001 continued a mode-0700 listing: %s (%zu entries), %s",
+			 nfs3_strstat(as_user), user_n, nfs3_strstat(as_user_plus));
+
+	/* The owner still continues where it stopped. */
+	assert_int_equal(do_readdir(&fh, cookie, 1024, &pg), NFS3_OK);
+	assert_true(pg.n > 0);
+	for (size_t i = 0; i < first.n; i++)
+		for (size_t k = 0; k < pg.n; k++)
+			assert_string_not_equal(first.e[i].name, pg.e[k].name);
+	page_free(&pg);
+	page_free(&first);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -847,6 +952,8 @@ int main(void)
 		cmocka_unit_test(test_budgets),
 		cmocka_unit_test(test_not_a_directory),
 		cmocka_unit_test(test_udp_clamp),
+		cmocka_unit_test(test_interleaved_listings),
+		cmocka_unit_test(test_kept_stream_needs_permission),
 	};
 	return cmocka_run_group_tests_name("readdir", tests, setup, teardown);
 }
