@@ -72,7 +72,9 @@ wait "$oldpid" 2>/dev/null
 sleep 3
 echo 3 > /proc/sys/vm/drop_caches
 echo "--- restart $(date +%T)" >> "$SLOG"
-"${SERVER_CMD[@]}" >> "$SOUT" 2>> "$SLOG" < /dev/null &
+# fd 4 is the held reader on the mount: the server must not inherit it, or
+# it keeps the mount busy at the end of the tier.
+"${SERVER_CMD[@]}" >> "$SOUT" 2>> "$SLOG" < /dev/null 4<&- &
 newpid=$!
 echo "$newpid" > "$PIDFILE"
 if wait_for 30 bash -c "kill -0 $newpid && [ \$(grep -c 'port=' '$SOUT') -ge 2 ]"; then
