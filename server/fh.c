@@ -49,6 +49,11 @@ struct fsent {
 	struct export *ex;
 	/* Lazily opened read/write descriptor for regular files (READ/WRITE). */
 	pthread_mutex_t io_lock;
+	/*
+	 * Buffered writes to one file serialise on the inode lock in the kernel,
+	 * where waiters spin: queue them here instead, asleep.
+	 */
+	pthread_mutex_t write_lock;
 	int io_fd;
 	int io_fd_old; /* a read-only fd replaced by a read-write one; closed with the entry */
 	int io_flags;
@@ -257,6 +262,7 @@ static void obj_free(struct fsent *o)
 		close(o->io_fd_old);
 	close(o->fd);
 	pthread_mutex_destroy(&o->io_lock);
+	pthread_mutex_destroy(&o->write_lock);
 	free(o);
 }
 
@@ -622,6 +628,7 @@ static struct fsent *fsent_new(struct export *ex, int fd, const struct stat *st,
 	o->ino = st->st_ino;
 	o->refs = 1;
 	pthread_mutex_init(&o->io_lock, NULL);
+	pthread_mutex_init(&o->write_lock, NULL);
 	memcpy(o->key, key, keylen);
 	o->keylen = keylen;
 	return o;
@@ -786,4 +793,14 @@ int fsobj_io_fd(struct fsobj *view, bool write)
 	obj->io_flags = flags;
 	pthread_mutex_unlock(&obj->io_lock);
 	return fd;
+}
+
+void fsobj_write_lock(struct fsobj *obj)
+{
+	pthread_mutex_lock(&obj->ent->write_lock);
+}
+
+void fsobj_write_unlock(struct fsobj *obj)
+{
+	pthread_mutex_unlock(&obj->ent->write_lock);
 }

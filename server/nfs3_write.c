@@ -241,7 +241,9 @@ void nfs3_write(struct req *req, void *argp, void *resp)
 			sync = FS_SYNC;
 			committed = FILE_SYNC;
 		}
+		fsobj_write_lock(obj);
 		n = fs_pwrite(fd, args->data.data_val, args->count, args->offset, sync);
+		fsobj_write_unlock(obj);
 		if (n < 0)
 			st = nfs3_errno((int)n);
 	}

@@ -38,6 +38,18 @@
 #define BULK_SHARE 4
 /* Calls at most this big (GETATTR, LOOKUP, ACCESS...) jump ahead of bulk I/O. */
 #define SMALL_CALL_BYTES 1024
+/*
+ * Workers that bulk calls may never occupy: a WRITE can sleep in the
+ * kernel (page-cache throttling, the inode lock), and a GETATTR must still
+ * find a free worker while a client streams 1 MiB writes.
+ */
+#define SMALL_RESERVE 4
+/*
+ * Bytes read from one connection per turn of the event loop (epoll is
+ * level-triggered: the rest waits for the next turn), so a client streaming
+ * WRITEs can't keep the others' calls unread for milliseconds.
+ */
+#define CONN_TURN_BYTES (256 * 1024)
 
 enum sock_kind { SK_LISTEN, SK_UDP, SK_CONN, SK_WAKE };
 
@@ -111,6 +123,7 @@ static struct {
 	struct job *qhead, *qtail;     /* small calls */
 	struct job *bhead, *btail;     /* bulk calls (WRITE payloads) */
 	unsigned since_bulk;
+	int bulk_running, bulk_max;
 	uint8_t stage[STAGE_SIZE];
 } T = { .qlock = PTHREAD_MUTEX_INITIALIZER, .qcond = PTHREAD_COND_INITIALIZER, .spare_fd = -1 };
 
@@ -378,10 +391,12 @@ static void accept_conns(int lfd)
 
 /* ---- job queue ---- */
 
+static bool job_is_bulk(const struct job *j);
+
 static void queue_push(struct job *j)
 {
 	struct job **head = &T.qhead, **tail = &T.qtail;
-	if (j->len > SMALL_CALL_BYTES) {
+	if (job_is_bulk(j)) {
 		head = &T.bhead;
 		tail = &T.btail;
 	}
@@ -395,6 +410,17 @@ static void queue_push(struct job *j)
 	pthread_mutex_unlock(&T.qlock);
 }
 
+static bool job_is_bulk(const struct job *j)
+{
+	return j->len > SMALL_CALL_BYTES;
+}
+
+/* Bulk work may start only while it leaves the reserve free. T.qlock held. */
+static bool bulk_can_start(void)
+{
+	return T.bhead && T.bulk_running < T.bulk_max;
+}
+
 /*
  * Small calls first, so a GETATTR never waits behind a queue of 1 MiB
  * WRITEs; but every BULK_SHARE-th pick takes bulk work so it can't starve.
@@ -402,14 +428,16 @@ static void queue_push(struct job *j)
  */
 static struct job *queue_take(void)
 {
-	bool bulk_first = T.bhead && (!T.qhead || ++T.since_bulk >= BULK_SHARE);
+	bool bulk_first = bulk_can_start() && (!T.qhead || ++T.since_bulk >= BULK_SHARE);
 	struct job **head = bulk_first ? &T.bhead : &T.qhead;
 	struct job **tail = bulk_first ? &T.btail : &T.qtail;
 	struct job *j = *head;
 	if (!j)
 		return NULL;
-	if (bulk_first)
+	if (bulk_first) {
 		T.since_bulk = 0;
+		T.bulk_running++;
+	}
 	*head = j->next;
 	if (!*head)
 		*tail = NULL;
@@ -420,11 +448,21 @@ static struct job *queue_take(void)
 static struct job *queue_pop(void)
 {
 	pthread_mutex_lock(&T.qlock);
-	while (!T.qhead && !T.bhead && !atomic_load(&T.stopping))
+	while (!T.qhead && !bulk_can_start() && !atomic_load(&T.stopping))
 		pthread_cond_wait(&T.qcond, &T.qlock);
 	struct job *j = atomic_load(&T.stopping) ? NULL : queue_take();
 	pthread_mutex_unlock(&T.qlock);
 	return j;
+}
+
+/* A bulk job finished: its worker slot is free for the next one. */
+static void queue_bulk_done(void)
+{
+	pthread_mutex_lock(&T.qlock);
+	T.bulk_running--;
+	if (T.bhead)
+		pthread_cond_signal(&T.qcond);
+	pthread_mutex_unlock(&T.qlock);
 }
 
 static uint32_t be32_at(const uint8_t *p)
@@ -539,13 +577,15 @@ static ssize_t conn_feed(struct conn *c, const uint8_t *p, size_t n, bool *pause
 static void conn_readable(struct conn *c)
 {
 	bool paused = false;
+	size_t turn = 0;
 	c->last_active = time(NULL);
-	while (!paused) {
+	while (!paused && turn < CONN_TURN_BYTES) {
 		ssize_t n;
 		if (c->in_body && c->frag_left >= STAGE_SIZE) {
 			/* Bulk data (WRITE payloads) goes straight into the record. */
 			n = read(c->sk.fd, c->rec + c->rec_len, c->frag_left);
 			if (n > 0) {
+				turn += (size_t)n;
 				c->rec_len += (size_t)n;
 				c->frag_left -= (uint32_t)n;
 				if (c->frag_left == 0) {
@@ -558,6 +598,7 @@ static void conn_readable(struct conn *c)
 		} else {
 			n = read(c->sk.fd, T.stage, STAGE_SIZE);
 			if (n > 0) {
+				turn += (size_t)n;
 				size_t off = 0;
 				while (off < (size_t)n) {
 					ssize_t used = conn_feed(c, T.stage + off, (size_t)n - off,
@@ -820,6 +861,7 @@ static void *worker_main(void *arg)
 {
 	struct job *j;
 	while ((j = queue_pop())) {
+		bool bulk = job_is_bulk(j);
 		struct rpc_reply rep = { 0 };
 		rpc_process(j->rec, j->len, &j->peer, &rep);
 		if (!rep.drop && rep.len > RPC_REPLY_RESERVE) {
@@ -835,6 +877,8 @@ static void *worker_main(void *arg)
 		}
 		free(j->rec);
 		free(j);
+		if (bulk)
+			queue_bulk_done();
 	}
 	return NULL;
 }
@@ -857,6 +901,7 @@ int transport_start(const struct transport_config *cfg)
 			return -errno;
 	}
 	T.nworkers = cfg->nthreads > 0 ? cfg->nthreads : 16;
+	T.bulk_max = T.nworkers > SMALL_RESERVE ? T.nworkers - SMALL_RESERVE : 1;
 	T.workers = calloc((size_t)T.nworkers, sizeof(pthread_t));
 	if (!T.workers)
 		return -ENOMEM;
