@@ -23,6 +23,13 @@ struct req {
 	bool ids_set;
 	struct arena_chunk *arena;
 	size_t reply_hint; /* expected reply size, for large READDIR replies */
+	/*
+	 * Running on the event thread: handles must resolve from the cache
+	 * (no open_by_handle_at, no search of the export); a miss sets
+	 * need_worker and the call is handed to the worker pool instead.
+	 */
+	bool cached_only;
+	bool need_worker;
 };
 
 /* Memory that lives until the reply has been encoded. Zeroed. NULL on OOM. */
@@ -36,6 +43,8 @@ int req_enter_export(struct req *req, struct export *ex);
 typedef void (*proc_fn)(struct req *req, void *args, void *res);
 
 #define PROC_NONIDEMPOTENT 1u /* replayed from the duplicate request cache */
+/* Cheap enough to run on the event thread when its handle is cached. */
+#define PROC_INLINE 2u
 
 struct proc_desc {
 	const char *name;

@@ -98,6 +98,13 @@ void rpc_encode_prog_mismatch(struct rpc_reply *rep, uint32_t xid, uint32_t low,
 void rpc_encode_auth_error(struct rpc_reply *rep, uint32_t xid, enum rpc_auth_stat why);
 
 /* Top level: parse, authenticate, dispatch, encode. Thread-safe. */
+/*
+ * The same on the event thread, for the cheap procedures (PROC_INLINE) whose
+ * handles are cached. false: nothing was done (rep untouched), hand the
+ * record to a worker.
+ */
+bool rpc_process_inline(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
+			struct rpc_reply *rep);
 void rpc_process(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
 		 struct rpc_reply *rep);
 

@@ -121,9 +121,11 @@ static bool encode_result(struct rpc_reply *rep, const struct proc_desc *pd, voi
 	return false;
 }
 
-static void run_proc(const struct rpc_call *call, const struct proc_desc *pd,
-		     struct rpc_reply *rep)
+/* Runs the procedure; false only when an inline call needs a worker (rep untouched). */
+static bool run_proc(const struct rpc_call *call, const struct proc_desc *pd,
+		     struct rpc_reply *rep, bool inline_call)
 {
+	bool done = true;
 	void *args = calloc(1, pd->args_size ? pd->args_size : 1);
 	void *res = calloc(1, pd->res_size ? pd->res_size : 1);
 	if (!args || !res) {
@@ -141,7 +143,7 @@ static void run_proc(const struct rpc_call *call, const struct proc_desc *pd,
 		goto out;
 	}
 
-	struct req req = { .call = call, .rep = rep };
+	struct req req = { .call = call, .rep = rep, .cached_only = inline_call };
 	void *drc_token = NULL;
 	if (pd->flags & PROC_NONIDEMPOTENT) {
 		switch (drc_begin(call, rep, &drc_token)) {
@@ -158,6 +160,12 @@ static void run_proc(const struct rpc_call *call, const struct proc_desc *pd,
 	}
 
 	pd->fn(&req, args, res);
+	if (req.need_worker) {
+		/* Only ever before any change (PROC_INLINE procedures resolve first). */
+		done = false;
+		req_release(&req);
+		goto free_args;
+	}
 	log_debug("%s xid %#x from %s: status %d", pd->name, call->xid,
 		  call->peer->is_tcp ? "tcp" : "udp", pd->res_size ? *(int *)res : 0);
 
@@ -182,14 +190,15 @@ free_args:
 out:
 	free(args);
 	free(res);
+	return done;
 }
 
-void rpc_process(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
-		 struct rpc_reply *rep)
+static bool process(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
+		    struct rpc_reply *rep, bool inline_call)
 {
 	struct rpc_call call;
 	if (!rpc_parse_call(rec, len, &call, rep))
-		return;
+		return true;
 	call.peer = peer;
 
 	uint32_t low, high;
@@ -200,11 +209,26 @@ void rpc_process(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
 			rpc_encode_prog_mismatch(rep, call.xid, low, high);
 		else
 			rpc_encode_accepted(rep, call.xid, ACC_PROG_UNAVAIL);
-		return;
+		return true;
 	}
 	if (call.proc >= p->nprocs || !p->procs[call.proc].fn) {
 		rpc_encode_accepted(rep, call.xid, ACC_PROC_UNAVAIL);
-		return;
+		return true;
 	}
-	run_proc(&call, &p->procs[call.proc], rep);
+	const struct proc_desc *pd = &p->procs[call.proc];
+	if (inline_call && !(pd->flags & PROC_INLINE))
+		return false;
+	return run_proc(&call, pd, rep, inline_call);
+}
+
+bool rpc_process_inline(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
+			struct rpc_reply *rep)
+{
+	return process(rec, len, peer, rep, true);
+}
+
+void rpc_process(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
+		 struct rpc_reply *rep)
+{
+	process(rec, len, peer, rep, false);
 }

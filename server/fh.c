@@ -642,8 +642,10 @@ static unsigned fh_key(const uint8_t *h, uint8_t *key)
 	return FH_KEYLEN + h[3];
 }
 
+/* cached_only: a miss (or anything but a live cached object inside) sets *miss. */
 static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export *ex,
-				  struct fsent **out, struct stat *st)
+				  bool cached_only, bool *miss, struct fsent **out,
+				  struct stat *st)
 {
 	uint8_t key[FH_KEYLEN + FH_KH_MAX];
 	unsigned keylen = fh_key(h, key);
@@ -656,6 +658,11 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 			*out = o;
 			return NFS3_OK;
 		}
+		if (cached_only) {
+			fsent_put(o);
+			*miss = true;
+			return NFS3ERR_JUKEBOX;
+		}
 		/*
 		 * Gone, or moved where the cached descriptor no longer proves it is
 		 * inside: forget it and look again from the handle.
@@ -666,6 +673,9 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 		fsent_put(o);
 		if (!alive)
 			return NFS3ERR_STALE;
+	} else if (cached_only) {
+		*miss = true;
+		return NFS3ERR_JUKEBOX;
 	}
 
 	int fd;
@@ -722,7 +732,7 @@ nfsstat3 fh_resolve(struct req *req, const nfs_fh3 *fh, struct fsobj **out)
 	if (!obj)
 		return NFS3ERR_JUKEBOX;
 	rc = fh_lookup_or_open((const uint8_t *)fh->data.data_val, fh->data.data_len, ex,
-			       &obj->ent, &obj->st);
+			       req->cached_only, &req->need_worker, &obj->ent, &obj->st);
 	if (rc != NFS3_OK) {
 		free(obj);
 		return rc;

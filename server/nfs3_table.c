@@ -6,13 +6,13 @@
 	  NULL }
 
 static const struct proc_desc nfs3_procs[] = {
-	[NFSPROC3_NULL] = { "NULL", (xdrproc_t)xdr_nothing, 0, (xdrproc_t)xdr_nothing, 0, nfs3_null, 0,
-			    NULL },
-	[NFSPROC3_GETATTR] = PROC(GETATTR, nfs3_getattr, GETATTR3args, GETATTR3res, 0),
+	[NFSPROC3_NULL] = { "NULL", (xdrproc_t)xdr_nothing, 0, (xdrproc_t)xdr_nothing, 0, nfs3_null,
+			    PROC_INLINE, NULL },
+	[NFSPROC3_GETATTR] = PROC(GETATTR, nfs3_getattr, GETATTR3args, GETATTR3res, PROC_INLINE),
 	[NFSPROC3_SETATTR] = PROC(SETATTR, nfs3_setattr, SETATTR3args, SETATTR3res,
 				  PROC_NONIDEMPOTENT),
-	[NFSPROC3_LOOKUP] = PROC(LOOKUP, nfs3_lookup, LOOKUP3args, LOOKUP3res, 0),
-	[NFSPROC3_ACCESS] = PROC(ACCESS, nfs3_access, ACCESS3args, ACCESS3res, 0),
+	[NFSPROC3_LOOKUP] = PROC(LOOKUP, nfs3_lookup, LOOKUP3args, LOOKUP3res, PROC_INLINE),
+	[NFSPROC3_ACCESS] = PROC(ACCESS, nfs3_access, ACCESS3args, ACCESS3res, PROC_INLINE),
 	[NFSPROC3_READLINK] = PROC(READLINK, nfs3_readlink, READLINK3args, READLINK3res, 0),
 	[NFSPROC3_READ] = PROC(READ, nfs3_read, READ3args, READ3res, 0),
 	[NFSPROC3_WRITE] = { "WRITE", (xdrproc_t)xdr_WRITE3args_inplace, sizeof(WRITE3args),

@@ -79,6 +79,7 @@ struct conn {
 	struct rpc_peer peer;
 	struct conn *prev, *next;
 	bool want_out; /* guarded by lock: output is queued, poll for EPOLLOUT */
+	unsigned win_id; /* event thread: the inline window it was last counted in */
 	/* Replies the socket could not take at once; guarded by send_lock. */
 	struct outbuf *out_head, *out_tail;
 };
@@ -124,6 +125,15 @@ static struct {
 	struct job *bhead, *btail;     /* bulk calls (WRITE payloads) */
 	unsigned since_bulk;
 	int bulk_running, bulk_max;
+	/*
+	 * Event thread only: answer cheap calls inline. Only while a single
+	 * connection is busy (the Linux client uses one): with several, the one
+	 * event thread would be the bottleneck and every connection's latency
+	 * its queue, so the workers spread the load over the cores.
+	 */
+	bool inline_ok;
+	unsigned win_id, win_conns;
+	struct timespec win_start;
 	uint8_t stage[STAGE_SIZE];
 } T = { .qlock = PTHREAD_MUTEX_INITIALIZER, .qcond = PTHREAD_COND_INITIALIZER, .spare_fd = -1 };
 
@@ -498,9 +508,44 @@ static size_t reply_estimate(const uint8_t *rec, size_t len)
 	return count < (1u << 20) ? count : (1u << 20);
 }
 
+static void send_tcp_reply(struct conn *c, struct rpc_reply *rep);
+
+/*
+ * Cheap calls (NULL, GETATTR, LOOKUP, ACCESS on cached handles) are answered
+ * right here: handing them to a worker and back costs more than the call.
+ * Anything that could block or needs more than the cache goes to the pool.
+ */
+static bool conn_try_inline(struct conn *c)
+{
+	if (!T.inline_ok || c->rec_len > SMALL_CALL_BYTES)
+		return false;
+	struct rpc_reply rep = { 0 };
+	if (!rpc_process_inline(c->rec, c->rec_len, &c->peer, &rep)) {
+		rpc_reply_free(&rep);
+		return false;
+	}
+	if (!rep.drop && rep.len > RPC_REPLY_RESERVE)
+		send_tcp_reply(c, &rep);
+	rpc_reply_free(&rep);
+	free(c->rec);
+	c->rec = NULL;
+	c->rec_len = 0;
+	return true;
+}
+
+static bool conn_is_paused(struct conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool paused = c->paused;
+	pthread_mutex_unlock(&c->lock);
+	return paused;
+}
+
 /* Hand a finished record to the workers; returns false when reading should pause. */
 static bool conn_submit_record(struct conn *c)
 {
+	if (conn_try_inline(c))
+		return !conn_is_paused(c);
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j)
 		return true; /* drop the call; the client retransmits */
@@ -674,12 +719,41 @@ static void reap_idle(void)
 	}
 }
 
+#define INLINE_WINDOW_MS 20
+
+/* Count the connections with input in the current window; see T.inline_ok. */
+static void inline_window_update(const struct epoll_event *evs, int n)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long ms = (now.tv_sec - T.win_start.tv_sec) * 1000 +
+		  (now.tv_nsec - T.win_start.tv_nsec) / 1000000;
+	if (ms >= INLINE_WINDOW_MS) {
+		T.inline_ok = T.win_conns <= 1;
+		T.win_conns = 0;
+		T.win_id++;
+		T.win_start = now;
+	}
+	for (int i = 0; i < n; i++) {
+		struct sock *sk = evs[i].data.ptr;
+		if (sk->kind != SK_CONN || !(evs[i].events & EPOLLIN))
+			continue;
+		struct conn *c = (struct conn *)sk;
+		if (c->win_id != T.win_id) {
+			c->win_id = T.win_id;
+			if (++T.win_conns > 1)
+				T.inline_ok = false;
+		}
+	}
+}
+
 static void *event_loop(void *arg)
 {
 	struct epoll_event evs[64];
 	time_t last_reap = time(NULL);
 	while (!atomic_load(&T.stopping)) {
 		int n = epoll_wait(T.epfd, evs, 64, 1000);
+		inline_window_update(evs, n);
 		for (int i = 0; i < n; i++) {
 			struct sock *sk = evs[i].data.ptr;
 			switch (sk->kind) {
