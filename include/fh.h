@@ -72,9 +72,14 @@ void fh_forget(struct export *ex, dev_t dev, ino_t ino);
 void fh_cache_sweep(double idle_seconds);
 /* An fd for reading or writing a regular file; opened as root, access is checked by the caller. */
 int fsobj_io_fd(struct fsobj *obj, bool write);
-/* Writers of one file take turns here rather than on the kernel's inode lock. */
+/*
+ * Writers of one file, and changers of one directory's names, take turns
+ * here rather than spinning on the kernel's inode lock.
+ */
 void fsobj_write_lock(struct fsobj *obj);
 void fsobj_write_unlock(struct fsobj *obj);
+void fsobj_write_lock2(struct fsobj *a, struct fsobj *b);
+void fsobj_write_unlock2(struct fsobj *a, struct fsobj *b);
 
 /* Fill an nfs_fh3 that points into buf (which must outlive the reply encode). */
 static inline void fh_to_wire(const struct fh_buf *b, nfs_fh3 *fh)

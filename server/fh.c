@@ -50,8 +50,9 @@ struct fsent {
 	/* Lazily opened read/write descriptor for regular files (READ/WRITE). */
 	pthread_mutex_t io_lock;
 	/*
-	 * Buffered writes to one file serialise on the inode lock in the kernel,
-	 * where waiters spin: queue them here instead, asleep.
+	 * Buffered writes to a file, and name changes in a directory, serialise
+	 * on the inode lock in the kernel, where waiters spin (a core lost on a
+	 * small machine): they queue here instead, asleep.
 	 */
 	pthread_mutex_t write_lock;
 	int io_fd;
@@ -813,4 +814,23 @@ void fsobj_write_lock(struct fsobj *obj)
 void fsobj_write_unlock(struct fsobj *obj)
 {
 	pthread_mutex_unlock(&obj->ent->write_lock);
+}
+
+/* Both, in a fixed order (rename across directories); once when the same. */
+void fsobj_write_lock2(struct fsobj *a, struct fsobj *b)
+{
+	if (a->ent == b->ent) {
+		fsobj_write_lock(a);
+		return;
+	}
+	bool a_first = (uintptr_t)a->ent < (uintptr_t)b->ent;
+	fsobj_write_lock(a_first ? a : b);
+	fsobj_write_lock(a_first ? b : a);
+}
+
+void fsobj_write_unlock2(struct fsobj *a, struct fsobj *b)
+{
+	fsobj_write_unlock(a);
+	if (a->ent != b->ent)
+		fsobj_write_unlock(b);
 }

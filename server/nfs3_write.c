@@ -311,7 +311,9 @@ static nfsstat3 create_exclusive(struct req *req, struct fsobj *dir, const char 
 				 const char *verf, CREATE3resok *ok)
 {
 	uint32_t va = be32(verf) & 0x7fffffffu, vm = be32(verf + 4) & 0x7fffffffu;
+	fsobj_write_lock(dir);
 	int rc = fs_create_file(dir->fd, name, 0);
+	fsobj_write_unlock(dir);
 	if (rc == 0) {
 		int fd;
 		struct stat st;
@@ -348,7 +350,9 @@ static nfsstat3 create_file(struct req *req, struct fsobj *dir, const char *name
 	const sattr3 *sa = &how->createhow3_u.obj_attributes;
 	mode_t mode =
 		sa->mode.set_it ? (mode_t)sa->mode.set_mode3_u.mode & 07777 : DEFAULT_FILE_MODE;
+	fsobj_write_lock(dir);
 	int rc = fs_create_file(dir->fd, name, mode);
+	fsobj_write_unlock(dir);
 	if (rc == 0)
 		return new_obj_reply(req, dir, name, sa, &ok->obj, &ok->obj_attributes);
 	if (rc != -EEXIST || how->mode != UNCHECKED)
@@ -421,7 +425,9 @@ void nfs3_mkdir(struct req *req, void *argp, void *resp)
 	if (st == NFS3_OK) {
 		mode_t mode = sa->mode.set_it ? (mode_t)sa->mode.set_mode3_u.mode & 07777
 					      : DEFAULT_DIR_MODE;
+		fsobj_write_lock(dir);
 		int rc = fs_mkdir(dir->fd, name, mode);
+		fsobj_write_unlock(dir);
 		st = nfs3_errno(rc);
 	}
 	if (st == NFS3_OK) {
@@ -561,7 +567,9 @@ static nfsstat3 remove_name(struct req *req, struct fsobj *dir, const filename3 
 	int rc = fs_open_child(dir->fd, name, &fd, &before);
 	if (rc)
 		return nfs3_errno(rc);
+	fsobj_write_lock(dir);
 	rc = fs_unlink(dir->fd, name, isdir);
+	fsobj_write_unlock(dir);
 	if (rc == 0)
 		forget_if_gone(dir->ex, fd);
 	close(fd);
@@ -620,7 +628,9 @@ static nfsstat3 rename_names(struct req *req, struct fsobj *from, const filename
 	if (fs_open_child(to->fd, tn, &victim, &vst) != 0)
 		victim = -1;
 	/* Into its own subtree: EINVAL from the kernel, INVAL for the client. */
+	fsobj_write_lock2(from, to);
 	int rc = fs_rename(from->fd, fn, to->fd, tn);
+	fsobj_write_unlock2(from, to);
 	if (rc == 0)
 		forget_if_gone(to->ex, victim);
 	if (victim >= 0)
