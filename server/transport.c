@@ -33,7 +33,7 @@
 #define STAGE_SIZE (64 * 1024)
 /* Per connection: stop reading once this much is queued or in flight. */
 #define CONN_MAX_INFLIGHT 128
-#define CONN_MAX_INFLIGHT_BYTES (8u << 20)
+#define CONN_MAX_INFLIGHT_BYTES (4u << 20)
 /* Of every this many jobs, one comes from the bulk queue even when small ones wait. */
 #define BULK_SHARE 4
 /* Calls at most this big (GETATTR, LOOKUP, ACCESS...) jump ahead of bulk I/O. */
