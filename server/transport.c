@@ -127,9 +127,9 @@ static struct {
 	int bulk_running, bulk_max;
 	/*
 	 * Event thread only: answer cheap calls inline. Only while a single
-	 * connection is busy (the Linux client uses one): with several, the one
-	 * event thread would be the bottleneck and every connection's latency
-	 * its queue, so the workers spread the load over the cores.
+	 * connection sends them (the Linux client uses one): with several, the
+	 * one event thread would be the bottleneck and every connection's
+	 * latency its queue, so the workers spread the load over the cores.
 	 */
 	bool inline_ok;
 	unsigned win_id, win_conns;
@@ -515,9 +515,38 @@ static void send_tcp_reply(struct conn *c, struct rpc_reply *rep);
  * right here: handing them to a worker and back costs more than the call.
  * Anything that could block or needs more than the cache goes to the pool.
  */
+#define INLINE_WINDOW_MS 20
+
+/*
+ * Count the connections sending small calls in the current window; more
+ * than one turns inlining off until a window passes with one. Connections
+ * that only stream bulk data don't count: they keep no worker from a GETATTR.
+ */
+static void inline_window_note(struct conn *c)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long ms = (now.tv_sec - T.win_start.tv_sec) * 1000 +
+		  (now.tv_nsec - T.win_start.tv_nsec) / 1000000;
+	if (ms >= INLINE_WINDOW_MS) {
+		T.inline_ok = T.win_conns <= 1;
+		T.win_conns = 0;
+		T.win_id++;
+		T.win_start = now;
+	}
+	if (c->win_id != T.win_id) {
+		c->win_id = T.win_id;
+		if (++T.win_conns > 1)
+			T.inline_ok = false;
+	}
+}
+
 static bool conn_try_inline(struct conn *c)
 {
-	if (!T.inline_ok || c->rec_len > SMALL_CALL_BYTES)
+	if (c->rec_len > SMALL_CALL_BYTES)
+		return false;
+	inline_window_note(c);
+	if (!T.inline_ok)
 		return false;
 	struct rpc_reply rep = { 0 };
 	if (!rpc_process_inline(c->rec, c->rec_len, &c->peer, &rep)) {
@@ -719,41 +748,12 @@ static void reap_idle(void)
 	}
 }
 
-#define INLINE_WINDOW_MS 20
-
-/* Count the connections with input in the current window; see T.inline_ok. */
-static void inline_window_update(const struct epoll_event *evs, int n)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long ms = (now.tv_sec - T.win_start.tv_sec) * 1000 +
-		  (now.tv_nsec - T.win_start.tv_nsec) / 1000000;
-	if (ms >= INLINE_WINDOW_MS) {
-		T.inline_ok = T.win_conns <= 1;
-		T.win_conns = 0;
-		T.win_id++;
-		T.win_start = now;
-	}
-	for (int i = 0; i < n; i++) {
-		struct sock *sk = evs[i].data.ptr;
-		if (sk->kind != SK_CONN || !(evs[i].events & EPOLLIN))
-			continue;
-		struct conn *c = (struct conn *)sk;
-		if (c->win_id != T.win_id) {
-			c->win_id = T.win_id;
-			if (++T.win_conns > 1)
-				T.inline_ok = false;
-		}
-	}
-}
-
 static void *event_loop(void *arg)
 {
 	struct epoll_event evs[64];
 	time_t last_reap = time(NULL);
 	while (!atomic_load(&T.stopping)) {
 		int n = epoll_wait(T.epfd, evs, 64, 1000);
-		inline_window_update(evs, n);
 		for (int i = 0; i < n; i++) {
 			struct sock *sk = evs[i].data.ptr;
 			switch (sk->kind) {
