@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -576,6 +577,15 @@ static nfsstat3 fh_open_uncached(struct export *ex, const uint8_t *h, unsigned l
 			fd = -errno;
 	} else if (khlen > 0 && cred_server_is_root()) {
 		fd = open_by_kernel_handle(ex, h, khlen);
+		/*
+		 * ENOMEM here is transient more often than not: the inode of a
+		 * just-removed file being evicted while we look it up. Look once
+		 * more before telling the client to retry (JUKEBOX).
+		 */
+		if (fd == -ENOMEM) {
+			sched_yield();
+			fd = open_by_kernel_handle(ex, h, khlen);
+		}
 	} else {
 		struct search s = { ex, ino, h + FH_HDR, khlen, 0, -1 };
 		if (search_dir(&s, ex->root_fd, 0))
