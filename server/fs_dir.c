@@ -102,7 +102,7 @@ static void stream_keep(struct dstream *s)
 	pthread_mutex_lock(&S.lock);
 	slots_init();
 	struct dstream *dst = NULL;
-	for (unsigned i = 0; i < STREAM_SLOTS && !dst; i++) {
+	for (unsigned i = 0; i < STREAM_SLOTS; i++) {
 		struct dstream *c = &S.slot[i];
 		if (c->fd >= 0 && c->ino == s->ino && c->dev == s->dev && c->pos == s->pos) {
 			/* Another listing is at the same place: one stream is enough. */

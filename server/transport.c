@@ -510,11 +510,6 @@ static size_t reply_estimate(const uint8_t *rec, size_t len)
 
 static void send_tcp_reply(struct conn *c, struct rpc_reply *rep);
 
-/*
- * Cheap calls (NULL, GETATTR, LOOKUP, ACCESS on cached handles) are answered
- * right here: handing them to a worker and back costs more than the call.
- * Anything that could block or needs more than the cache goes to the pool.
- */
 #define INLINE_WINDOW_MS 20
 
 /*
@@ -541,6 +536,11 @@ static void inline_window_note(struct conn *c)
 	}
 }
 
+/*
+ * Cheap calls (NULL, GETATTR, LOOKUP, ACCESS on cached handles) are answered
+ * right here: handing them to a worker and back costs more than the call.
+ * Anything that could block or needs more than the cache goes to the pool.
+ */
 static bool conn_try_inline(struct conn *c)
 {
 	if (c->rec_len > SMALL_CALL_BYTES)

@@ -53,32 +53,35 @@ static void back_to_root(void)
 	assert_int_equal(cred_apply(&root), 0);
 }
 
-/* Run one call inline; returns whether it was answered there. */
-static bool run_inline(uint32_t proc, const struct fh_buf *fh, const char *name,
-		       struct rpc_reply *rep)
+/* Run one call, on the event thread's path or a worker's; false: not answered. */
+static bool call(bool on_event_thread, uint32_t proc, const struct fh_buf *fh, const char *name,
+		 struct rpc_reply *rep)
 {
 	struct ut_buf rec;
 	build(&rec, proc, fh, name);
 	struct ut_rpc u;
 	ut_rpc_init(&u, 0, 0);
 	memset(rep, 0, sizeof(*rep));
-	bool done = rpc_process_inline(rec.p, rec.len, &u.peer, rep);
+	bool done = true;
+	if (on_event_thread)
+		done = rpc_process_inline(rec.p, rec.len, &u.peer, rep);
+	else
+		rpc_process(rec.p, rec.len, &u.peer, rep);
 	ut_buf_free(&rec);
 	back_to_root();
 	return done;
 }
 
+static bool run_inline(uint32_t proc, const struct fh_buf *fh, const char *name,
+		       struct rpc_reply *rep)
+{
+	return call(true, proc, fh, name, rep);
+}
+
 static void run_worker(uint32_t proc, const struct fh_buf *fh, const char *name,
 		       struct rpc_reply *rep)
 {
-	struct ut_buf rec;
-	build(&rec, proc, fh, name);
-	struct ut_rpc u;
-	ut_rpc_init(&u, 0, 0);
-	memset(rep, 0, sizeof(*rep));
-	rpc_process(rec.p, rec.len, &u.peer, rep);
-	ut_buf_free(&rec);
-	back_to_root();
+	call(false, proc, fh, name, rep);
 }
 
 /* The accepted reply's result status (word 6 of the body), or -1. */
