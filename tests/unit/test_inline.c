@@ -21,8 +21,9 @@
 
 #define XID 0x51515151u
 
-static char *base, *statedir, *exdir;
-static struct export *ex;
+static struct ut_export fx;
+static struct export *ex; /* fx.ex */
+static const char *exdir; /* fx.exdir */
 
 static void build(struct ut_buf *b, uint32_t proc, const struct fh_buf *fh, const char *name)
 {
@@ -104,16 +105,12 @@ static void assert_untouched(const struct rpc_reply *rep)
 
 static void hmake(const char *rel, struct fh_buf *out)
 {
-	struct stat st;
-	assert_int_equal(fstatat(ex->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW), 0);
-	assert_int_equal(fh_make(ex, ex->root_fd, rel, &st, 0, out), 0);
+	ut_hmake(ex, rel, out);
 }
 
 static void hroot(struct fh_buf *out)
 {
-	struct stat st;
-	assert_int_equal(fstat(ex->root_fd, &st), 0);
-	assert_int_equal(fh_make(ex, ex->root_fd, "", &st, 0, out), 0);
+	ut_hmake(ex, "", out);
 }
 
 static void test_only_cheap_procedures(void **state)
@@ -214,33 +211,20 @@ static int setup(void **state)
 {
 	(void)state;
 	log_set_level(LOG_LVL_ERROR);
-	base = ut_mkdtemp("inline");
-	if (!base)
+	if (ut_export_init(&fx, "inline") != 0)
 		return -1;
-	statedir = ut_join(base, "state");
-	exdir = ut_join(base, "export");
-	ut_mkdir(exdir);
+	ex = fx.ex;
+	exdir = fx.exdir;
 	char *f = ut_join(exdir, "file");
 	ut_touch(f);
 	free(f);
-	cred_init();
-	if (fh_init(statedir) != 0)
-		return -1;
-	char err[256];
-	struct export_opts o = { .anonuid = 65534, .anongid = 65534 };
-	ex = export_add(exdir, &o, err, sizeof(err));
-	return ex ? 0 : -1;
+	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	fh_shutdown();
-	export_free_all();
-	ut_rm_rf(base);
-	free(base);
-	free(statedir);
-	free(exdir);
+	ut_export_free(&fx);
 	return 0;
 }
 

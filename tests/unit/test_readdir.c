@@ -25,8 +25,9 @@
 #define NBIG 5000
 #define XPAD(n) (((n) + 3u) & ~3u)
 
-static char *base, *statedir, *exdir;
-static struct export *ex;
+static struct ut_export fx;
+static struct export *ex; /* fx.ex */
+static const char *exdir; /* fx.exdir */
 static char *bignames[NBIG];
 static struct fh_buf bigfh, rootfh;
 static ino_t bigino;
@@ -46,14 +47,7 @@ static char *P(const char *rel)
 
 static void hmake(const char *rel, struct fh_buf *out)
 {
-	struct stat st;
-	if (!rel[0]) {
-		assert_int_equal(fstat(ex->root_fd, &st), 0);
-		assert_int_equal(fh_make(ex, ex->root_fd, "", &st, 0, out), 0);
-		return;
-	}
-	assert_int_equal(fstatat(ex->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW), 0);
-	assert_int_equal(fh_make(ex, ex->root_fd, rel, &st, 0, out), 0);
+	ut_hmake(ex, rel, out);
 }
 
 struct ent {
@@ -322,20 +316,10 @@ static int setup(void **state)
 {
 	(void)state;
 	log_set_level(LOG_LVL_ERROR);
-	base = ut_mkdtemp("readdir");
-	if (!base)
+	if (ut_export_init(&fx, "readdir") != 0)
 		return -1;
-	statedir = ut_join(base, "state");
-	exdir = ut_join(base, "export");
-	ut_mkdir(exdir);
-	cred_init();
-	if (fh_init(statedir) != 0)
-		return -1;
-	char err[256];
-	struct export_opts o = { .anonuid = 65534, .anongid = 65534 };
-	ex = export_add(exdir, &o, err, sizeof(err));
-	if (!ex)
-		return -1;
+	ex = fx.ex;
+	exdir = fx.exdir;
 	ut_mkdir(P("big"));
 	int dfd = open(P("big"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -360,14 +344,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	fh_shutdown();
-	export_free_all();
-	ut_rm_rf(base);
+	ut_export_free(&fx);
 	for (unsigned i = 0; i < NBIG; i++)
 		free(bignames[i]);
-	free(base);
-	free(statedir);
-	free(exdir);
 	return 0;
 }
 

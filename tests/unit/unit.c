@@ -2,6 +2,10 @@
 #define _GNU_SOURCE
 #include "unit.h"
 
+#include "cred.h"
+#include "export.h"
+#include "fh.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -212,4 +216,50 @@ int ut_run_capture(char *const argv[], char *out, size_t outlen)
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int ut_export_init(struct ut_export *u, const char *tag)
+{
+	memset(u, 0, sizeof(*u));
+	u->base = ut_mkdtemp(tag);
+	if (!u->base)
+		return -1;
+	u->statedir = ut_join(u->base, "state");
+	u->exdir = ut_join(u->base, "export");
+	ut_mkdir(u->exdir);
+	cred_init();
+	if (fh_init(u->statedir) != 0)
+		return -1;
+	char err[256];
+	struct export_opts o = { .anonuid = 65534, .anongid = 65534 };
+	u->ex = export_add(u->exdir, &o, err, sizeof(err));
+	if (!u->ex) {
+		fprintf(stderr, "export_add %s: %s\n", u->exdir, err);
+		return -1;
+	}
+	return 0;
+}
+
+void ut_export_free(struct ut_export *u)
+{
+	fh_shutdown();
+	export_free_all();
+	if (u->base)
+		ut_rm_rf(u->base);
+	free(u->base);
+	free(u->statedir);
+	free(u->exdir);
+	memset(u, 0, sizeof(*u));
+}
+
+void ut_hmake(struct export *ex, const char *rel, struct fh_buf *out)
+{
+	struct stat st;
+	if (!rel[0]) {
+		assert_int_equal(fstat(ex->root_fd, &st), 0);
+		assert_int_equal(fh_make(ex, ex->root_fd, "", &st, 0, out), 0);
+		return;
+	}
+	assert_int_equal(fstatat(ex->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(fh_make(ex, ex->root_fd, rel, &st, 0, out), 0);
 }

@@ -63,4 +63,21 @@ int ut_unhex(const char *s, uint8_t *out, size_t cap);
 /* Run argv (execv) and capture its stdout; returns the exit status or -1. */
 int ut_run_capture(char *const argv[], char *out, size_t outlen);
 
+/*
+ * The usual fixture: a temporary base with state/ and export/, the server
+ * side initialised as root (credentials, handle key in state/) and export/
+ * exported with default options (anonymous 65534).
+ */
+struct export;
+struct fh_buf;
+struct ut_export {
+	char *base, *statedir, *exdir;
+	struct export *ex;
+};
+int ut_export_init(struct ut_export *u, const char *tag);
+/* Drop the handle cache and the export table, remove the tree. */
+void ut_export_free(struct ut_export *u);
+/* Handle of rel, a name directly under the export root ("" = the root). */
+void ut_hmake(struct export *ex, const char *rel, struct fh_buf *out);
+
 #endif
