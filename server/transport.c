@@ -50,6 +50,12 @@
  * WRITEs can't keep the others' calls unread for milliseconds.
  */
 #define CONN_TURN_BYTES (256 * 1024)
+/*
+ * Calls framed from one connection per turn. Small calls answered inline
+ * come back as fast as the client refills the socket, so a byte budget alone
+ * would let one connection keep the event thread for thousands of calls.
+ */
+#define CONN_TURN_CALLS 32
 
 enum sock_kind { SK_LISTEN, SK_UDP, SK_CONN, SK_WAKE };
 
@@ -79,7 +85,13 @@ struct conn {
 	struct rpc_peer peer;
 	struct conn *prev, *next;
 	bool want_out; /* guarded by lock: output is queued, poll for EPOLLOUT */
-	unsigned win_id; /* event thread: the inline window it was last counted in */
+	unsigned turn_calls; /* event thread: records framed in this turn */
+	/*
+	 * Event thread: inline replies of this turn, framed, sent with one
+	 * sendmsg when the turn ends instead of one per call.
+	 */
+	uint8_t *batch;
+	size_t batch_len, batch_cap;
 	/* Replies the socket could not take at once; guarded by send_lock. */
 	struct outbuf *out_head, *out_tail;
 };
@@ -125,15 +137,6 @@ static struct {
 	struct job *bhead, *btail;     /* bulk calls (WRITE payloads) */
 	unsigned since_bulk;
 	int bulk_running, bulk_max;
-	/*
-	 * Event thread only: answer cheap calls inline. Only while a single
-	 * connection sends them (the Linux client uses one): with several, the
-	 * one event thread would be the bottleneck and every connection's
-	 * latency its queue, so the workers spread the load over the cores.
-	 */
-	bool inline_ok;
-	unsigned win_id, win_conns;
-	struct timespec win_start;
 	uint8_t stage[STAGE_SIZE];
 } T = { .qlock = PTHREAD_MUTEX_INITIALIZER, .qcond = PTHREAD_COND_INITIALIZER, .spare_fd = -1 };
 
@@ -275,6 +278,7 @@ static void conn_put(struct conn *c)
 		return;
 	close(c->sk.fd);
 	free(c->rec);
+	free(c->batch);
 	for (struct outbuf *o = c->out_head, *n; o; o = n) {
 		n = o->next;
 		free(o->buf);
@@ -509,52 +513,69 @@ static size_t reply_estimate(const uint8_t *rec, size_t len)
 }
 
 static void send_tcp_reply(struct conn *c, struct rpc_reply *rep);
+static void send_tcp_framed(struct conn *c, struct rpc_reply *rep);
+static size_t reply_frame(struct rpc_reply *rep);
 
-#define INLINE_WINDOW_MS 20
+#define BATCH_FLUSH_BYTES (64 * 1024)
 
-/*
- * Count the connections sending small calls in the current window; more
- * than one turns inlining off until a window passes with one. Connections
- * that only stream bulk data don't count: they keep no worker from a GETATTR.
- */
-static void inline_window_note(struct conn *c)
+/* Send the inline replies gathered so far. Event thread. */
+static void conn_send_batch(struct conn *c)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long ms = (now.tv_sec - T.win_start.tv_sec) * 1000 +
-		  (now.tv_nsec - T.win_start.tv_nsec) / 1000000;
-	if (ms >= INLINE_WINDOW_MS) {
-		T.inline_ok = T.win_conns <= 1;
-		T.win_conns = 0;
-		T.win_id++;
-		T.win_start = now;
+	if (!c->batch_len)
+		return;
+	struct rpc_reply rep = { .buf = c->batch, .len = c->batch_len, .cap = c->batch_cap };
+	send_tcp_framed(c, &rep);
+	if (rep.buf) {
+		c->batch_len = 0; /* sent: keep the buffer for the next turn */
+	} else {
+		c->batch = NULL; /* the output queue owns it now */
+		c->batch_len = c->batch_cap = 0;
 	}
-	if (c->win_id != T.win_id) {
-		c->win_id = T.win_id;
-		if (++T.win_conns > 1)
-			T.inline_ok = false;
+}
+
+/* Add an inline reply to the turn's batch; false if it must be sent on its own. */
+static bool conn_batch_add(struct conn *c, struct rpc_reply *rep)
+{
+	if (rep->payload_len)
+		return false;
+	size_t n = reply_frame(rep);
+	if (c->batch_len + n > c->batch_cap) {
+		size_t cap = c->batch_cap ? c->batch_cap : 4096;
+		while (cap < c->batch_len + n)
+			cap *= 2;
+		uint8_t *nb = realloc(c->batch, cap);
+		if (!nb)
+			return false;
+		c->batch = nb;
+		c->batch_cap = cap;
 	}
+	memcpy(c->batch + c->batch_len, rep->buf, n);
+	c->batch_len += n;
+	if (c->batch_len >= BATCH_FLUSH_BYTES)
+		conn_send_batch(c);
+	return true;
 }
 
 /*
  * Cheap calls (NULL, GETATTR, LOOKUP, ACCESS on cached handles) are answered
- * right here: handing them to a worker and back costs more than the call.
- * Anything that could block or needs more than the cache goes to the pool.
+ * right here, on every connection: handing them to a worker and back costs
+ * more than the call. Anything that could block or needs more than the cache
+ * goes to the pool. The turn cap (CONN_TURN_CALLS) keeps connections fair,
+ * and a turn's replies leave in one sendmsg.
  */
 static bool conn_try_inline(struct conn *c)
 {
 	if (c->rec_len > SMALL_CALL_BYTES)
-		return false;
-	inline_window_note(c);
-	if (!T.inline_ok)
 		return false;
 	struct rpc_reply rep = { 0 };
 	if (!rpc_process_inline(c->rec, c->rec_len, &c->peer, &rep)) {
 		rpc_reply_free(&rep);
 		return false;
 	}
-	if (!rep.drop && rep.len > RPC_REPLY_RESERVE)
+	if (!rep.drop && rep.len > RPC_REPLY_RESERVE && !conn_batch_add(c, &rep)) {
+		conn_send_batch(c); /* keep what was batched ahead of it */
 		send_tcp_reply(c, &rep);
+	}
 	rpc_reply_free(&rep);
 	free(c->rec);
 	c->rec = NULL;
@@ -573,6 +594,7 @@ static bool conn_is_paused(struct conn *c)
 /* Hand a finished record to the workers; returns false when reading should pause. */
 static bool conn_submit_record(struct conn *c)
 {
+	c->turn_calls++;
 	if (conn_try_inline(c))
 		return !conn_is_paused(c);
 	struct job *j = calloc(1, sizeof(*j));
@@ -648,12 +670,14 @@ static ssize_t conn_feed(struct conn *c, const uint8_t *p, size_t n, bool *pause
 	return (ssize_t)used;
 }
 
-static void conn_readable(struct conn *c)
+/* One turn of reading and framing; false when the connection was closed. */
+static bool conn_read_turn(struct conn *c)
 {
 	bool paused = false;
 	size_t turn = 0;
 	c->last_active = time(NULL);
-	while (!paused && turn < CONN_TURN_BYTES) {
+	c->turn_calls = 0;
+	while (!paused && turn < CONN_TURN_BYTES && c->turn_calls < CONN_TURN_CALLS) {
 		ssize_t n;
 		if (c->in_body && c->frag_left >= STAGE_SIZE) {
 			/* Bulk data (WRITE payloads) goes straight into the record. */
@@ -679,7 +703,7 @@ static void conn_readable(struct conn *c)
 								 &paused);
 					if (used < 0) {
 						conn_close(c);
-						return;
+						return false;
 					}
 					off += (size_t)used;
 					if (paused && off < (size_t)n) {
@@ -692,7 +716,7 @@ static void conn_readable(struct conn *c)
 								 &ignore);
 						if (used < 0) {
 							conn_close(c);
-							return;
+							return false;
 						}
 						off += (size_t)used;
 					}
@@ -700,10 +724,19 @@ static void conn_readable(struct conn *c)
 				continue;
 			}
 		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 			conn_close(c);
-		return;
+			return false;
+		}
+		return true;
 	}
+	return true;
+}
+
+static void conn_readable(struct conn *c)
+{
+	if (conn_read_turn(c))
+		conn_send_batch(c);
 }
 
 static void udp_readable(int fd)
@@ -844,12 +877,27 @@ static ssize_t send_some(int fd, struct iovec *iov, int cnt)
  * Workers never block on a slow reader: what the socket doesn't take now is
  * queued on the connection and written by the event thread on EPOLLOUT.
  */
-static void send_tcp_reply(struct conn *c, struct rpc_reply *rep)
+/* Write the record mark; returns the bytes the framed reply takes. */
+static size_t reply_frame(struct rpc_reply *rep)
 {
 	size_t pad = (4 - (rep->payload_len & 3)) & 3;
 	size_t total = rep->len + rep->payload_len + pad;
 	uint32_t rm = htonl(0x80000000u | (uint32_t)(total - RPC_REPLY_RESERVE));
 	memcpy(rep->buf, &rm, 4);
+	return total;
+}
+
+static void send_tcp_reply(struct conn *c, struct rpc_reply *rep)
+{
+	reply_frame(rep);
+	send_tcp_framed(c, rep);
+}
+
+/* Send (or queue) rep->buf, already holding whole records, and its payload. */
+static void send_tcp_framed(struct conn *c, struct rpc_reply *rep)
+{
+	size_t pad = (4 - (rep->payload_len & 3)) & 3;
+	size_t total = rep->len + rep->payload_len + pad;
 	struct outbuf tmp = { .buf = rep->buf, .len = rep->len, .payload = rep->payload,
 			      .payload_len = rep->payload_len, .total = total };
 	bool broken = false;
