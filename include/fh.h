@@ -27,6 +27,16 @@ struct fh_buf {
 	unsigned len;
 };
 
+#define FH_HDR 24
+#define FH_KH_MAX (FH_SIZE_MAX - FH_HDR)
+
+/* The kernel's own handle of an object (name_to_handle_at); len 0 if none. */
+struct fh_kh {
+	uint32_t type;
+	unsigned len;
+	uint8_t bytes[FH_KH_MAX];
+};
+
 struct fsent; /* the shared cache entry behind an fsobj (fh.c) */
 
 /*
@@ -47,6 +57,10 @@ void fh_shutdown(void);
 /* Build the handle of the object at (dirfd, name); name "" means dirfd itself. */
 int fh_make(struct export *ex, int dirfd, const char *name, const struct stat *st,
 	    uint64_t parent_ino, struct fh_buf *out);
+/* The two halves of fh_make: ask the kernel, then encode and sign. */
+void fh_kernel_handle(int dirfd, const char *name, struct fh_kh *kh);
+void fh_encode(struct export *ex, const struct stat *st, const struct fh_kh *kh,
+	       struct fh_buf *out);
 /*
  * Put an object a procedure just opened (LOOKUP, CREATE...) into the cache
  * under its handle, so the client's next call needs no open_by_handle_at.

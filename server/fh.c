@@ -34,8 +34,6 @@
 #include <unistd.h>
 
 #define FH_VERSION 1
-#define FH_HDR 24
-#define FH_KH_MAX (FH_SIZE_MAX - FH_HDR)
 #define FH_KEYLEN 16 /* bytes 0..15: identity without the MAC */
 
 #define CACHE_BUCKETS 16384
@@ -186,36 +184,47 @@ static uint8_t ftype_of(mode_t m)
 	}
 }
 
-int fh_make(struct export *ex, int dirfd, const char *name, const struct stat *st,
-	    uint64_t parent_ino, struct fh_buf *out)
+void fh_kernel_handle(int dirfd, const char *name, struct fh_kh *kh)
 {
-	(void)parent_ino; /* handles must be canonical per object, so no parent hint */
 	union {
 		struct file_handle fh;
 		uint8_t raw[sizeof(struct file_handle) + MAX_HANDLE_SZ];
 	} k;
 	int mount_id;
-	unsigned khlen = 0;
-	uint32_t khtype = 0;
-
+	kh->len = 0;
+	kh->type = 0;
 	k.fh.handle_bytes = MAX_HANDLE_SZ;
 	if (name_to_handle_at(dirfd, name, &k.fh, &mount_id, name[0] ? 0 : AT_EMPTY_PATH) == 0 &&
 	    k.fh.handle_bytes <= FH_KH_MAX) {
-		khlen = k.fh.handle_bytes;
-		khtype = (uint32_t)k.fh.handle_type;
+		kh->len = k.fh.handle_bytes;
+		kh->type = (uint32_t)k.fh.handle_type;
+		memcpy(kh->bytes, k.fh.f_handle, kh->len);
 	}
 	/* else: no export support on this fs; resolution falls back to searching. */
+}
 
+void fh_encode(struct export *ex, const struct stat *st, const struct fh_kh *kh,
+	       struct fh_buf *out)
+{
 	uint8_t *h = out->data;
 	h[0] = FH_VERSION;
 	h[1] = ftype_of(st->st_mode);
 	h[2] = (uint8_t)ex->idx;
-	h[3] = (uint8_t)khlen;
-	put_be32(h + 4, khtype);
+	h[3] = (uint8_t)kh->len;
+	put_be32(h + 4, kh->type);
 	put_be64(h + 8, (uint64_t)st->st_ino);
-	memcpy(h + FH_HDR, k.fh.f_handle, khlen);
-	out->len = FH_HDR + khlen;
+	memcpy(h + FH_HDR, kh->bytes, kh->len);
+	out->len = FH_HDR + kh->len;
 	fh_mac(h, out->len, h + 16);
+}
+
+int fh_make(struct export *ex, int dirfd, const char *name, const struct stat *st,
+	    uint64_t parent_ino, struct fh_buf *out)
+{
+	(void)parent_ino; /* handles must be canonical per object, so no parent hint */
+	struct fh_kh kh;
+	fh_kernel_handle(dirfd, name, &kh);
+	fh_encode(ex, st, &kh, out);
 	return 0;
 }
 

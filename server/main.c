@@ -4,6 +4,7 @@
 #include "drc.h"
 #include "export.h"
 #include "fh.h"
+#include "fh_dircache.h"
 #include "fs.h"
 #include "log.h"
 #include "nfs3.h"
@@ -368,6 +369,7 @@ int main(int argc, char **argv)
 			break;
 		fh_cache_sweep(IO_FD_IDLE_S);
 		fs_readdir_sweep(IO_FD_IDLE_S);
+		dhc_sweep(IO_FD_IDLE_S);
 	}
 	log_info("shutting down");
 	if (registered)
@@ -375,6 +377,7 @@ int main(int argc, char **argv)
 	transport_stop();
 	fh_shutdown();
 	fs_readdir_sweep(0);
+	dhc_sweep(0);
 	drc_shutdown();
 	mount_shutdown();
 	export_free_all();

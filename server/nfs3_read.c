@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "attr.h"
 #include "errmap.h"
+#include "fh_dircache.h"
 #include "fs.h"
 #include "log.h"
 #include "nfs3.h"
@@ -211,6 +212,8 @@ struct rd_ctx {
 	uint64_t last_cookie;
 	nfsstat3 err;
 	void *head, **tail; /* entry3 or entryplus3 list */
+	/* READDIRPLUS: the directory's kept entry handles, or NULL */
+	struct dhc_dir *handles;
 };
 
 static uint64_t entry_fileid(const struct rd_ctx *c, const struct fs_dirent *de)
@@ -270,7 +273,7 @@ static bool rd_emit(void *ctxp, int dirfd, const struct fs_dirent *de)
 		struct stat st;
 		if (b && fstatat(dirfd, target, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			attr_post_op(c->dir->ex, &st, &e->name_attributes);
-			fh_make(c->dir->ex, dirfd, target, &st, c->dir->st.st_ino, b);
+			dhc_make_fh(c->handles, c->dir->ex, dirfd, target, &st, b);
 			e->name_handle.handle_follows = TRUE;
 			fh_to_wire(b, &e->name_handle.post_op_fh3_u.handle);
 		}
@@ -355,7 +358,11 @@ void nfs3_readdirplus(struct req *req, void *argp, void *resp)
 			    .max_budget = clamp_count(req, args->maxcount) };
 	READDIRPLUS3resok *ok = &res->READDIRPLUS3res_u.resok;
 	void *head = NULL;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	c.handles = dhc_acquire(dir->st.st_dev, dir->st.st_ino, &dir->st.st_ctim, &now);
 	res->status = readdir_common(&c, args->cookie, &head, &ok->reply.eof);
+	dhc_release(c.handles);
 	fsobj_refresh(dir);
 	if (res->status == NFS3_OK) {
 		ok->reply.entries = head;

@@ -815,6 +815,125 @@ static void test_cookieverf_never_bad_cookie(void **state)
 	assert_int_equal(unlink(p), 0);
 }
 
+/* ------------------------------------------- cached entry handles */
+/* DHC_SETTLE_NS in include/fh_dircache.h (that header needs the server's XDR types). */
+#define SETTLE_S 3.0
+
+static void wait_settled(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		fail_msg("stat %s: %s", path, strerror(errno));
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	double age = (double)(now.tv_sec - st.st_ctim.tv_sec) +
+		     (double)(now.tv_nsec - st.st_ctim.tv_nsec) / 1e9;
+	double need = SETTLE_S + 0.3;
+	if (age < need)
+		usleep((useconds_t)((need - age) * 1e6));
+}
+
+static int fh_same(const fh_t *a, const fh_t *b)
+{
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* Every entry's handle is the one LOOKUP gives, and names the file the name names now. */
+static void check_entry_handles(struct ctx *x, const fh_t *dir, const char *rel,
+				const struct listing *l, int expect)
+{
+	int checked = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ent *e = &l->e[i];
+		if (!strcmp(e->name, ".") || !strcmp(e->name, ".."))
+			continue;
+		if (!e->has_fh)
+			fail_msg("READDIRPLUS \"%s\": no handle", e->name);
+		fh_t want = itc_lookup_ok(x->c, dir, e->name);
+		if (!fh_same(&e->fh, &want))
+			fail_msg("READDIRPLUS \"%s\": handle differs from LOOKUP's", e->name);
+		struct stat st;
+		if (lstat(itest_sprintf("%s/%s/%s", g_env.dir, rel, e->name), &st) != 0)
+			fail_msg("lstat %s: %s", e->name, strerror(errno));
+		fattr3 a = itc_attr_ok(x->c, &e->fh);
+		assert_true(a.fileid == (uint64_t)st.st_ino);
+		assert_true(e->fileid == (uint64_t)st.st_ino);
+		checked++;
+	}
+	assert_int_equal(checked, expect);
+}
+
+/*
+ * Files replaced behind the server's back (unlink + create, often on the
+ * same inode number with a new generation; rename over) in a directory
+ * whose handles the server keeps between listings: no listing may hand out
+ * the old object's handle, right after the change or once it settled.
+ */
+static void test_readdirplus_handles_follow_replaced_files(void **state)
+{
+	struct ctx *x = *state;
+	const char *rel = "repl";
+	char *dpath = itest_path(&g_env, rel);
+	assert_int_equal(mkdir(dpath, 0755), 0);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(itest_write_file(itest_sprintf("%s/r%02d", dpath, i), "old", 3),
+				 0);
+	wait_settled(dpath);
+	fh_t dir = itc_lookup_ok(x->c, &x->root, rel);
+	struct listing l1 = { 0 }, l;
+	list_all(x->c, &dir, 1, 8192, 65536, &l1);
+	/*
+	 * The second listing of the settled directory is served from the kept
+	 * handles. No LOOKUP yet: the server would hold the files open, and an
+	 * unlinked file that is still open keeps its inode number.
+	 */
+	memset(&l, 0, sizeof(l));
+	list_all(x->c, &dir, 1, 8192, 65536, &l);
+	assert_int_equal(l.n, l1.n);
+	for (size_t i = 0; i < l.n; i++) {
+		int n;
+		const struct ent *o = find(&l1, l.e[i].name, &n);
+		assert_int_equal(n, 1);
+		if (strcmp(o->name, ".") && strcmp(o->name, "..") && !fh_same(&o->fh, &l.e[i].fh))
+			fail_msg("\"%s\": the second listing's handle differs", o->name);
+	}
+	listing_free(&l);
+
+	int reused = 0;
+	for (int i = 0; i < 8; i++) {
+		char *p = itest_sprintf("%s/r%02d", dpath, i);
+		struct stat before, after;
+		assert_int_equal(lstat(p, &before), 0);
+		assert_int_equal(unlink(p), 0);
+		assert_int_equal(itest_write_file(p, "new", 3), 0);
+		assert_int_equal(lstat(p, &after), 0);
+		reused += before.st_ino == after.st_ino;
+	}
+	assert_int_equal(rename(itest_sprintf("%s/r15", dpath), itest_sprintf("%s/r08", dpath)), 0);
+	fprintf(stderr, "[ info     ] %d of 8 replaced files got their old inode number\n", reused);
+
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1)
+			wait_settled(dpath);
+		memset(&l, 0, sizeof(l));
+		list_all(x->c, &dir, 1, 8192, 65536, &l);
+		check_entry_handles(x, &dir, rel, &l, 15);
+		for (int i = 0; i <= 8; i++) {
+			int n1, n2;
+			char name[8];
+			snprintf(name, sizeof(name), "r%02d", i);
+			const struct ent *o = find(&l1, name, &n1), *e = find(&l, name, &n2);
+			assert_int_equal(n1, 1);
+			assert_int_equal(n2, 1);
+			if (fh_same(&o->fh, &e->fh))
+				fail_msg("pass %d: \"%s\" still has the replaced file's handle",
+					 pass, name);
+		}
+		listing_free(&l);
+	}
+	listing_free(&l1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -828,6 +947,7 @@ int main(void)
 		T(test_readdir_no_rescan_from_start),
 		T(test_readdir_concurrent_changes),
 		T(test_cookieverf_never_bad_cookie),
+		T(test_readdirplus_handles_follow_replaced_files),
 	};
 	return cmocka_run_group_tests_name("integration.readdir", tests, group_setup,
 					   group_teardown);
