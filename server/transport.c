@@ -92,6 +92,7 @@ struct conn {
 	 */
 	uint8_t *batch;
 	size_t batch_len, batch_cap;
+	uint64_t batch_t0; /* when its first reply was added (ns, monotonic) */
 	/* Replies the socket could not take at once; guarded by send_lock. */
 	struct outbuf *out_head, *out_tail;
 };
@@ -517,6 +518,19 @@ static void send_tcp_framed(struct conn *c, struct rpc_reply *rep);
 static size_t reply_frame(struct rpc_reply *rep);
 
 #define BATCH_FLUSH_BYTES (64 * 1024)
+/*
+ * Longest a finished reply waits for others: cheap calls (NULL) still leave
+ * together, but a run of LOOKUPs, each a few microseconds of filesystem
+ * work, keeps the client busy instead of idle until the turn ends.
+ */
+#define BATCH_MAX_WAIT_NS 20000
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* Send the inline replies gathered so far. Event thread. */
 static void conn_send_batch(struct conn *c)
@@ -549,9 +563,12 @@ static bool conn_batch_add(struct conn *c, struct rpc_reply *rep)
 		c->batch = nb;
 		c->batch_cap = cap;
 	}
+	uint64_t now = mono_ns();
+	if (c->batch_len == 0)
+		c->batch_t0 = now;
 	memcpy(c->batch + c->batch_len, rep->buf, n);
 	c->batch_len += n;
-	if (c->batch_len >= BATCH_FLUSH_BYTES)
+	if (c->batch_len >= BATCH_FLUSH_BYTES || now - c->batch_t0 >= BATCH_MAX_WAIT_NS)
 		conn_send_batch(c);
 	return true;
 }
