@@ -140,6 +140,9 @@ cleanup() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null || true
 	done
+	for m in ${MOUNTS[@]+"${MOUNTS[@]}"}; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
 	if [ $KEEP = 0 ]; then
 		rm -rf "$WORK"
 	else
@@ -151,6 +154,43 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log() { echo "[$(date +%T)] $*" >&2; }
+
+# Every server, every round, and the local limits get a fresh ext4 (a sparse
+# image on BENCH_TMPDIR's disk, loop-mounted in this namespace). On a reused
+# filesystem the previous run's 100,000 removals slow the next create phase
+# up to 5x (ext4 skips inodes freed in the last 60-360 s, reading each one's
+# inode table block), and which server suffered depended on where its
+# directory landed. BENCH_FRESH_FS=0 uses plain directories in the temp dir.
+MOUNTS=()
+FS_DIR=
+fresh_fs() { # $1 = tag; sets FS_DIR to an empty directory to use
+	local tag=$1
+	if [ "${BENCH_FRESH_FS:-1}" = 0 ]; then
+		FS_DIR="$WORK/$tag"
+		mkdir -p "$FS_DIR"
+		return
+	fi
+	local img="$WORK/$tag.img" mnt="$WORK/$tag.mnt"
+	truncate -s 8G "$img"
+	# Inode tables and journal written now, not by ext4lazyinit during the run.
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$img" ||
+		fail "mkfs.ext4 $img failed"
+	mkdir -p "$mnt"
+	mount -o loop "$img" "$mnt" || fail "cannot loop-mount $img (BENCH_FRESH_FS=0 avoids it)"
+	MOUNTS+=("$mnt")
+	FS_DIR="$mnt/dir"
+	mkdir -p "$FS_DIR"
+}
+drop_fs() { # $1 = tag
+	local mnt="$WORK/$1.mnt" keep=() m
+	rm -rf "$WORK/$1"
+	if mountpoint -q "$mnt"; then
+		umount "$mnt" || umount -l "$mnt"
+	fi
+	for m in ${MOUNTS[@]+"${MOUNTS[@]}"}; do [ "$m" = "$mnt" ] || keep+=("$m"); done
+	MOUNTS=(${keep[@]+"${keep[@]}"})
+	rm -rf "$mnt" "$WORK/$1.img"
+}
 
 rpcbind -f &
 RPCBIND_PID=$!
@@ -307,25 +347,26 @@ for round in $(seq "$ROUNDS"); do
 		order=$(echo "$SERVERS" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')
 	fi
 	for s in $order; do
-		exp="$WORK/export-$s-r$round"
-		mkdir -p "$exp"
+		fresh_fs "export-$s-r$round"
+		exp=$FS_DIR
 		log "round $round: $s"
 		start_server "$s" "$exp" "$s-r$round"
 		run_bench "$s" "$SERVER_PORT" "$SERVER_MNT_PORT" "$exp" "$round"
 		stop_server
 		echo "RSS round=$round label=$s vmhwm_kib=$HWM" >> "$RESULTS"
 		log "round $round: $s done, peak RSS $((HWM / 1024)) MiB"
-		rm -rf "$exp"
+		drop_fs "export-$s-r$round"
 	done
 	log "round $round: local limits"
-	mkdir -p "$WORK/local"
-	"$BENCH_BIN" --label local --dir "$WORK/local" --workload "$LOCALS" --qd $QD \
+	fresh_fs "local-r$round"
+	"$BENCH_BIN" --label local --dir "$FS_DIR" --workload "$LOCALS" --qd $QD \
 		--size "$SIZE" --files "$FILES" --duration "$DURATION" \
 		> "$WORK/local.out" 2> "$WORK/local.err" || {
 		cat "$WORK/local.err" >&2
 		fail "local-limit measurement failed"
 	}
 	sed "s/^RESULT /RESULT round=$round /" "$WORK/local.out" | grep '^RESULT' >> "$RESULTS"
+	drop_fs "local-r$round"
 done
 ELAPSED=$(( $(date +%s) - START ))
 

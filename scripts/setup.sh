@@ -27,7 +27,7 @@ done
 pkgs=(build-essential cmake pkg-config libtirpc-dev rpcsvc-proto libcmocka-dev libnfs-dev
 	libsodium-dev rpcbind nfs-common iproute2 cppcheck clang-format)
 ((want_kernel)) && pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static)
-((want_bench)) && pkgs+=(nfs-ganesha nfs-ganesha-vfs)
+((want_bench)) && pkgs+=(nfs-ganesha nfs-ganesha-vfs e2fsprogs)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
