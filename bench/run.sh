@@ -180,6 +180,9 @@ fresh_fs() { # $1 = tag; sets FS_DIR to an empty directory to use
 	MOUNTS+=("$mnt")
 	FS_DIR="$mnt/dir"
 	mkdir -p "$FS_DIR"
+	# Write back mkfs's inode tables and the last run's data now, so whoever
+	# runs first in a round doesn't pay for them in its COMMITs.
+	sync
 }
 drop_fs() { # $1 = tag
 	local mnt="$WORK/$1.mnt" keep=() m
