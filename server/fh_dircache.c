@@ -36,17 +36,8 @@ static struct {
 	pthread_mutex_t lock;
 	struct dhc_dir dir[DHC_DIRS];
 	atomic_size_t total;
-	bool init;
-} D = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static void dirs_init(void)
-{
-	if (D.init)
-		return;
-	for (int i = 0; i < DHC_DIRS; i++)
-		pthread_rwlock_init(&D.dir[i].lock, NULL);
-	D.init = true;
-}
+} D = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	.dir = { [0 ... DHC_DIRS - 1] = { .lock = PTHREAD_RWLOCK_INITIALIZER } } };
 
 static uint64_t ns_between(const struct timespec *a, const struct timespec *b)
 {
@@ -68,7 +59,8 @@ static void dir_empty(struct dhc_dir *d)
 	d->cap = d->n = 0;
 }
 
-static struct dhc_dir *slot_for(dev_t dev, ino_t ino)
+/* The slot of the directory, or a free (or idle) one taken for it in state ctime. */
+static struct dhc_dir *slot_for(dev_t dev, ino_t ino, const struct timespec *ctime)
 {
 	struct dhc_dir *free_slot = NULL, *lru = NULL;
 	for (int i = 0; i < DHC_DIRS; i++) {
@@ -87,7 +79,7 @@ static struct dhc_dir *slot_for(dev_t dev, ino_t ino)
 		d->used = true;
 		d->dev = dev;
 		d->ino = ino;
-		d->ctime = (struct timespec){ 0 };
+		d->ctime = *ctime;
 	}
 	return d;
 }
@@ -99,8 +91,7 @@ struct dhc_dir *dhc_acquire(dev_t dev, ino_t ino, const struct timespec *ctime,
 	if (ns_between(ctime, now) < DHC_SETTLE_NS)
 		return NULL;
 	pthread_mutex_lock(&D.lock);
-	dirs_init();
-	struct dhc_dir *d = slot_for(dev, ino);
+	struct dhc_dir *d = slot_for(dev, ino, ctime);
 	if (d && !ts_equal(&d->ctime, ctime)) {
 		if (d->refs == 0) {
 			dir_empty(d); /* the directory changed: its names may name other inodes */
@@ -200,7 +191,6 @@ void dhc_sweep(double idle_seconds)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&D.lock);
-	dirs_init();
 	for (int i = 0; i < DHC_DIRS; i++) {
 		struct dhc_dir *d = &D.dir[i];
 		if (d->used && d->refs == 0 &&

@@ -90,8 +90,7 @@ struct conn {
 	 * Event thread: inline replies of this turn, framed, sent with one
 	 * sendmsg when the turn ends instead of one per call.
 	 */
-	uint8_t *batch;
-	size_t batch_len, batch_cap;
+	struct rpc_reply batch; /* buf, len, cap; never a payload */
 	uint64_t batch_t0; /* when its first reply was added (ns, monotonic) */
 	/* Replies the socket could not take at once; guarded by send_lock. */
 	struct outbuf *out_head, *out_tail;
@@ -279,7 +278,7 @@ static void conn_put(struct conn *c)
 		return;
 	close(c->sk.fd);
 	free(c->rec);
-	free(c->batch);
+	rpc_reply_free(&c->batch);
 	for (struct outbuf *o = c->out_head, *n; o; o = n) {
 		n = o->next;
 		free(o->buf);
@@ -535,16 +534,12 @@ static uint64_t mono_ns(void)
 /* Send the inline replies gathered so far. Event thread. */
 static void conn_send_batch(struct conn *c)
 {
-	if (!c->batch_len)
+	if (!c->batch.len)
 		return;
-	struct rpc_reply rep = { .buf = c->batch, .len = c->batch_len, .cap = c->batch_cap };
-	send_tcp_framed(c, &rep);
-	if (rep.buf) {
-		c->batch_len = 0; /* sent: keep the buffer for the next turn */
-	} else {
-		c->batch = NULL; /* the output queue owns it now */
-		c->batch_len = c->batch_cap = 0;
-	}
+	send_tcp_framed(c, &c->batch);
+	if (!c->batch.buf)
+		c->batch.cap = 0; /* the output queue owns it now */
+	c->batch.len = 0;  /* else sent: the buffer serves the next turn */
 }
 
 /* Add an inline reply to the turn's batch; false if it must be sent on its own. */
@@ -553,22 +548,14 @@ static bool conn_batch_add(struct conn *c, struct rpc_reply *rep)
 	if (rep->payload_len)
 		return false;
 	size_t n = reply_frame(rep);
-	if (c->batch_len + n > c->batch_cap) {
-		size_t cap = c->batch_cap ? c->batch_cap : 4096;
-		while (cap < c->batch_len + n)
-			cap *= 2;
-		uint8_t *nb = realloc(c->batch, cap);
-		if (!nb)
-			return false;
-		c->batch = nb;
-		c->batch_cap = cap;
-	}
+	if (!rpc_reply_reserve(&c->batch, n))
+		return false;
 	uint64_t now = mono_ns();
-	if (c->batch_len == 0)
+	if (c->batch.len == 0)
 		c->batch_t0 = now;
-	memcpy(c->batch + c->batch_len, rep->buf, n);
-	c->batch_len += n;
-	if (c->batch_len >= BATCH_FLUSH_BYTES || now - c->batch_t0 >= BATCH_MAX_WAIT_NS)
+	memcpy(c->batch.buf + c->batch.len, rep->buf, n);
+	c->batch.len += n;
+	if (c->batch.len >= BATCH_FLUSH_BYTES || now - c->batch_t0 >= BATCH_MAX_WAIT_NS)
 		conn_send_batch(c);
 	return true;
 }
@@ -890,15 +877,17 @@ static ssize_t send_some(int fd, struct iovec *iov, int cnt)
 	}
 }
 
-/*
- * Workers never block on a slow reader: what the socket doesn't take now is
- * queued on the connection and written by the event thread on EPOLLOUT.
- */
+/* Bytes a reply takes on the wire: header, payload, the payload's XDR padding. */
+static size_t reply_total(const struct rpc_reply *rep)
+{
+	size_t pad = (4 - (rep->payload_len & 3)) & 3;
+	return rep->len + rep->payload_len + pad;
+}
+
 /* Write the record mark; returns the bytes the framed reply takes. */
 static size_t reply_frame(struct rpc_reply *rep)
 {
-	size_t pad = (4 - (rep->payload_len & 3)) & 3;
-	size_t total = rep->len + rep->payload_len + pad;
+	size_t total = reply_total(rep);
 	uint32_t rm = htonl(0x80000000u | (uint32_t)(total - RPC_REPLY_RESERVE));
 	memcpy(rep->buf, &rm, 4);
 	return total;
@@ -910,11 +899,15 @@ static void send_tcp_reply(struct conn *c, struct rpc_reply *rep)
 	send_tcp_framed(c, rep);
 }
 
-/* Send (or queue) rep->buf, already holding whole records, and its payload. */
+/*
+ * Send (or queue) rep->buf, already holding whole records, and its payload.
+ * Workers never block on a slow reader: what the socket doesn't take now is
+ * queued on the connection (rep->buf and payload then belong to the queue)
+ * and written by the event thread on EPOLLOUT.
+ */
 static void send_tcp_framed(struct conn *c, struct rpc_reply *rep)
 {
-	size_t pad = (4 - (rep->payload_len & 3)) & 3;
-	size_t total = rep->len + rep->payload_len + pad;
+	size_t total = reply_total(rep);
 	struct outbuf tmp = { .buf = rep->buf, .len = rep->len, .payload = rep->payload,
 			      .payload_len = rep->payload_len, .total = total };
 	bool broken = false;
