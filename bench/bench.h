@@ -31,6 +31,7 @@ struct opts {
 	uint64_t commit_every;
 	uint32_t rdsize;
 	uint64_t seed;
+	uint64_t warm_mem; /* bytes touched before each timed writing workload */
 	int keep;
 	int verbose;
 };
@@ -48,6 +49,7 @@ static inline const uint8_t *pat_at(uint64_t seed, uint64_t off)
 uint64_t now_ns(void);
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warm_memory(void);
 uint64_t xorshift64(uint64_t *s);
 
 /* Latency histogram, log-linear: 64 sub-buckets per power of two. */

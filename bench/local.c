@@ -91,6 +91,8 @@ static void local_seqwrite(int print)
 	int fd = openat(l_subfd, "seqfile", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		die("create seqfile: %s", strerror(errno));
+	if (print)
+		warm_memory();
 	uint64_t t0 = now_ns(), ops = 0;
 	for (uint64_t off = 0; off < g_opt.size;) {
 		size_t len = g_opt.size - off < g_opt.bs ? (size_t)(g_opt.size - off) : g_opt.bs;
@@ -191,6 +193,8 @@ static void local_create(int print)
 {
 	struct hist *h = calloc(1, sizeof(*h));
 	char name[32];
+	if (print)
+		warm_memory();
 	uint64_t t0 = now_ns();
 	for (uint64_t i = 0; i < g_opt.files; i++) {
 		uint64_t t = now_ns();

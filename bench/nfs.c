@@ -1017,6 +1017,8 @@ static void run_phase(enum wk kind, const char *name, int nconns, int print)
 		cs[0].region_end = g_opt.commit_every < g_opt.size ? g_opt.commit_every : g_opt.size;
 	}
 
+	if (print && (kind == W_SEQWRITE || kind == W_CREATE || kind == W_MIXED))
+		warm_memory();
 	double secs = run_conns(cs, nconns);
 
 	struct result res;

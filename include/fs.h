@@ -87,5 +87,10 @@ enum fs_sync {
 ssize_t fs_pwrite(int iofd, const void *buf, size_t len, uint64_t off, enum fs_sync sync);
 /* Flush a file's data and metadata to stable storage. */
 int fs_fsync(int iofd);
+/* After an unstable write of [off, off+len): start writeback of data well behind it. */
+void fs_write_behind(int iofd, uint64_t off, size_t len);
+#define FS_WRITE_BEHIND_CHUNK (16ull << 20)
+/* The range fs_write_behind starts writing back, if any. */
+bool fs_write_behind_range(uint64_t off, size_t len, uint64_t *start, uint64_t *count);
 
 #endif

@@ -172,3 +172,40 @@ int fs_fsync(int iofd)
 {
 	return neg_errno(fsync(iofd));
 }
+
+/*
+ * UNSTABLE writes stay in the page cache until COMMIT, and the kernel
+ * starts background writeback only past dirty_background_ratio (gigabytes
+ * on a large machine) or after 30 s: a client streaming a file then waits
+ * in COMMIT for all of it to reach the disk. Starting writeback of each
+ * chunk once the writes have moved two chunks past it overlaps the disk
+ * with the network. The lag keeps the range clear of writes still in
+ * flight (a Linux client has up to 16 MiB outstanding); if one lands there
+ * anyway its page is simply dirtied again. Writes that never cross a chunk
+ * boundary (small, scattered) start nothing.
+ */
+bool fs_write_behind_range(uint64_t off, size_t len, uint64_t *start, uint64_t *count)
+{
+	if (len == 0 || off > UINT64_MAX - len)
+		return false;
+	uint64_t end = off + len;
+	uint64_t boundary = end - end % FS_WRITE_BEHIND_CHUNK;
+	if (boundary <= off || boundary < 2 * FS_WRITE_BEHIND_CHUNK)
+		return false;
+	*start = boundary - 2 * FS_WRITE_BEHIND_CHUNK;
+	*count = FS_WRITE_BEHIND_CHUNK;
+	return true;
+}
+
+void fs_write_behind(int iofd, uint64_t off, size_t len)
+{
+	uint64_t start, count;
+	if (!fs_write_behind_range(off, len, &start, &count))
+		return;
+	/*
+	 * Advisory: a failure here (EIO on writeback) is recorded on the file
+	 * and reported by the COMMIT's fsync, which is where the client learns
+	 * of it; nothing to report now.
+	 */
+	(void)sync_file_range(iofd, (off64_t)start, (off64_t)count, SYNC_FILE_RANGE_WRITE);
+}

@@ -246,6 +246,8 @@ void nfs3_write(struct req *req, void *argp, void *resp)
 		fsobj_write_unlock(obj);
 		if (n < 0)
 			st = nfs3_errno((int)n);
+		else if (sync == FS_NOSYNC)
+			fs_write_behind(fd, args->offset, (size_t)n);
 	}
 	res->status = st;
 	if (st == NFS3_OK) {

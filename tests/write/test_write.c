@@ -2,7 +2,8 @@
  * test_write.c - WRITE and COMMIT: UNSTABLE / DATA_SYNC / FILE_SYNC and the
  * reply's committed, one write verifier per server start shared by WRITE and
  * COMMIT, wcc_data, holes, wtmax-sized writes, error paths, a sparse file
- * written above 4 GiB, and concurrent writers (different files, and
+ * written above 4 GiB, a stream whose older part is written back while
+ * rewrites land in it, and concurrent writers (different files, and
  * different ranges of one file) coming out byte-exact.
  */
 #define _GNU_SOURCE
@@ -129,6 +130,47 @@ static void test_wtmax_write(void **state)
 	assert_memory_equal(back, data, wtmax);
 	free(back);
 	free(data);
+}
+
+/*
+ * A stream of UNSTABLE writes has its older part written back while it goes
+ * on (the server's write-behind, 16 MiB chunks, two behind). Rewrites that
+ * land in a range being written back, and a COMMIT after, must leave
+ * exactly the last data written, on disk and through READ.
+ */
+#define WB_CHUNK (16u << 20)
+#define WB_SIZE (4u * WB_CHUNK)
+#define WB_IO (1u << 20)
+
+static void test_stream_rewrites_behind(void **state)
+{
+	struct wt_ctx *x = *state;
+	fh_t fh = new_file(x, "stream");
+	unsigned char *image = malloc(WB_SIZE);
+	assert_non_null(image);
+	itest_pattern(image, WB_SIZE, 0, 5);
+	for (uint64_t off = 0; off < WB_SIZE; off += WB_IO) {
+		wt_write_ok(x->c, &fh, off, image + off, WB_IO, UNSTABLE);
+		if (off + WB_IO < 2 * WB_CHUNK)
+			continue;
+		/* into the chunk whose writeback this write has just started */
+		uint64_t back = off + WB_IO - 2 * WB_CHUNK + (off / WB_IO % 7) * CHUNK;
+		itest_pattern(image + back, CHUNK, back, 6 + (uint32_t)(off / WB_IO));
+		wt_write_ok(x->c, &fh, back, image + back, CHUNK, UNSTABLE);
+	}
+	COMMIT3res c;
+	ITC_CALL(x->c, wtc_commit(x->c, &fh, 0, 0, &c));
+	assert_nfsstat(c.status, NFS3_OK);
+	assert_int_equal(wt_lstat(&wt_env, "stream").st_size, WB_SIZE);
+	for (uint64_t off = 0; off < WB_SIZE; off += WB_CHUNK)
+		check_disk("stream", off, image + off, WB_CHUNK);
+	unsigned char *got = malloc(WB_IO);
+	for (uint64_t off = WB_CHUNK / 2; off < WB_SIZE; off += WB_CHUNK) {
+		wt_read_exact(x->c, &fh, off, got, WB_IO);
+		assert_memory_equal(got, image + off, WB_IO);
+	}
+	free(got);
+	free(image);
 }
 
 static void test_errors(void **state)
@@ -347,6 +389,7 @@ int main(void)
 		T(test_wcc),
 		T(test_hole_and_overwrite),
 		T(test_wtmax_write),
+		T(test_stream_rewrites_behind),
 		T(test_errors),
 		T(test_sparse_over_4g),
 		T(test_concurrent_files),
