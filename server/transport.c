@@ -420,8 +420,9 @@ static void queue_push(struct job *j)
 	else
 		*head = j;
 	*tail = j;
-	pthread_cond_signal(&T.qcond);
 	pthread_mutex_unlock(&T.qlock);
+	/* After the unlock: a worker woken inside it would only block on qlock again. */
+	pthread_cond_signal(&T.qcond);
 }
 
 static bool job_is_bulk(const struct job *j)
@@ -459,24 +460,25 @@ static struct job *queue_take(void)
 	return j;
 }
 
-static struct job *queue_pop(void)
+/*
+ * The next job; bulk_done: the caller's last job was bulk, and its slot is
+ * released here, under the same lock hold (one fewer contended lock per
+ * WRITE).
+ */
+static struct job *queue_pop(bool bulk_done)
 {
 	pthread_mutex_lock(&T.qlock);
+	if (bulk_done) {
+		T.bulk_running--;
+		/* This worker may pick a small call first: wake another for the bulk. */
+		if (T.bhead && T.qhead)
+			pthread_cond_signal(&T.qcond);
+	}
 	while (!T.qhead && !bulk_can_start() && !atomic_load(&T.stopping))
 		pthread_cond_wait(&T.qcond, &T.qlock);
 	struct job *j = atomic_load(&T.stopping) ? NULL : queue_take();
 	pthread_mutex_unlock(&T.qlock);
 	return j;
-}
-
-/* A bulk job finished: its worker slot is free for the next one. */
-static void queue_bulk_done(void)
-{
-	pthread_mutex_lock(&T.qlock);
-	T.bulk_running--;
-	if (T.bhead)
-		pthread_cond_signal(&T.qcond);
-	pthread_mutex_unlock(&T.qlock);
 }
 
 static uint32_t be32_at(const uint8_t *p)
@@ -992,8 +994,9 @@ static void send_udp_reply(struct job *j, struct rpc_reply *rep)
 static void *worker_main(void *arg)
 {
 	struct job *j;
-	while ((j = queue_pop())) {
-		bool bulk = job_is_bulk(j);
+	bool bulk = false;
+	while ((j = queue_pop(bulk))) {
+		bulk = job_is_bulk(j);
 		struct rpc_reply rep = { 0 };
 		rpc_process(j->rec, j->len, &j->peer, &rep);
 		if (!rep.drop && rep.len > RPC_REPLY_RESERVE) {
@@ -1009,8 +1012,6 @@ static void *worker_main(void *arg)
 		}
 		free(j->rec);
 		free(j);
-		if (bulk)
-			queue_bulk_done();
 	}
 	return NULL;
 }
