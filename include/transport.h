@@ -1,6 +1,7 @@
 /*
- * The RPC transport: TCP (record marking) and UDP listeners, one event
- * thread that frames records, and a worker pool that runs them. Replies go
+ * The RPC transport: TCP (record marking) and UDP listeners, event
+ * threads that frame records (each connection stays on one), and a worker
+ * pool that runs them. Replies go
  * out from the worker as soon as each request completes, so a slow request
  * never holds back the others on the same connection.
  */
@@ -23,6 +24,7 @@ struct transport_config {
 	int port;	/* 0 = pick a free one */
 	int mount_port; /* -1 = same as port */
 	int nthreads;
+	int nloops; /* event threads; 0 = one per CPU, at most 4 */
 	int max_conns;
 	int idle_timeout_s;
 	bool udp;
@@ -33,7 +35,7 @@ int transport_bind(struct transport_config *cfg);
 /* The port numbers actually bound (after port 0 was resolved). */
 int transport_port(void);
 int transport_mount_port(void);
-/* Start the event thread and the workers. */
+/* Start the event threads and the workers. */
 int transport_start(const struct transport_config *cfg);
 void transport_stop(void);
 

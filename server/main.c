@@ -64,6 +64,7 @@ static void usage(FILE *out)
 		"      --anonuid N       anonymous uid (default 65534)\n"
 		"      --anongid N       anonymous gid (default 65534)\n"
 		"  -t, --threads N       worker threads (default 16)\n"
+		"      --event-threads N threads that read connections (default: one per CPU, at most 4)\n"
 		"      --max-conns N     connection limit (default 1024)\n"
 		"      --idle-timeout S  close idle connections after S seconds (default 900)\n"
 		"  -s, --state-dir DIR   where the file handle key lives (default /var/lib/loopnfs\n"
@@ -117,7 +118,7 @@ static void make_parents(const char *dir)
 }
 
 enum { OPT_NO_RPCBIND = 256, OPT_NO_UDP, OPT_RO, OPT_NO_ROOT_SQUASH, OPT_ALL_SQUASH,
-       OPT_ANONUID, OPT_ANONGID, OPT_MAX_CONNS, OPT_IDLE };
+       OPT_ANONUID, OPT_ANONGID, OPT_MAX_CONNS, OPT_IDLE, OPT_EVENT_THREADS };
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -134,6 +135,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "anongid", required_argument, NULL, OPT_ANONGID },
 		{ "threads", required_argument, NULL, 't' },
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+		{ "event-threads", required_argument, NULL, OPT_EVENT_THREADS },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "log-level", required_argument, NULL, 'v' },
@@ -183,6 +185,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_num("--threads", optarg, 1, 1024, &v))
 				return -1;
 			o->tc.nthreads = (int)v;
+			break;
+		case OPT_EVENT_THREADS:
+			if (parse_num("--event-threads", optarg, 1, 4, &v))
+				return -1;
+			o->tc.nloops = (int)v;
 			break;
 		case OPT_MAX_CONNS:
 			if (parse_num("--max-conns", optarg, 1, 1000000, &v))

@@ -1,9 +1,11 @@
 /*
- * Event loop and worker pool. The event thread owns all reads: it frames TCP
- * records and receives UDP datagrams, then queues each complete call for a
- * worker. Workers run the call and write the reply themselves under a
- * per-connection send lock, so replies leave in completion order (the client
- * matches them by xid).
+ * Event loops and worker pool. Each connection belongs to one event loop
+ * (one thread per CPU, up to MAX_LOOPS; the first also accepts and reads
+ * UDP), which owns all its reads: it frames TCP records, answers cheap
+ * calls itself, and queues every other complete call for a worker. Workers
+ * run the call and write the reply themselves under a per-connection send
+ * lock, so replies leave in completion order (the client matches them by
+ * xid).
  */
 #define _GNU_SOURCE
 #include "transport.h"
@@ -57,6 +59,14 @@
  */
 #define CONN_TURN_CALLS 32
 
+/*
+ * One event thread frames, and answers inline, at most a core's worth of
+ * calls, for every connection. On two cores, four connections streaming
+ * READs got 1.7-2.0 GB/s through one event thread and 2.0-2.2 GB/s
+ * through two; more threads than CPUs only add switching.
+ */
+#define MAX_LOOPS 4
+
 enum sock_kind { SK_LISTEN, SK_UDP, SK_CONN, SK_WAKE };
 
 struct sock {
@@ -64,8 +74,19 @@ struct sock {
 	int fd;
 };
 
+struct loop {
+	int epfd;
+	struct sock wake;
+	pthread_t thread;
+	/* The loop's connections; inserted by the accepting loop, else its own. */
+	pthread_mutex_t lock;
+	struct conn *conns;
+	uint8_t stage[STAGE_SIZE];
+};
+
 struct conn {
 	struct sock sk; /* first: epoll data points here */
+	struct loop *loop; /* the event loop that reads it, for its whole life */
 	atomic_int refs;
 	atomic_bool dead;
 	pthread_mutex_t lock; /* guards inflight accounting and paused */
@@ -73,7 +94,7 @@ struct conn {
 	int inflight;
 	size_t inflight_bytes;
 	bool paused;
-	/* Framing state; touched only by the event thread. */
+	/* Framing state; touched only by its event thread. */
 	uint8_t hdr[4];
 	unsigned hdr_have;
 	uint32_t frag_left;
@@ -83,7 +104,8 @@ struct conn {
 	size_t rec_len;
 	time_t last_active;
 	struct rpc_peer peer;
-	struct conn *prev, *next;
+	struct conn *prev, *next; /* loop->conns, under loop->lock */
+	struct conn *reap_next;   /* the loop's idle sweep */
 	bool want_out; /* guarded by lock: output is queued, poll for EPOLLOUT */
 	unsigned turn_calls; /* event thread: records framed in this turn */
 	/*
@@ -121,15 +143,15 @@ static struct {
 	struct sock listeners[TRANSPORT_MAX_LISTEN * 4];
 	int nlisteners;
 	int port, mount_port;
-	int epfd;
-	struct sock wake;
+	struct loop loops[MAX_LOOPS];
+	int nloops;
+	atomic_uint next_loop;
 	int spare_fd;
-	pthread_t event_thread;
 	pthread_t *workers;
 	int nworkers;
 	atomic_bool stopping;
-	int max_conns, nconns, idle_timeout_s;
-	struct conn *conns;
+	int max_conns, idle_timeout_s;
+	atomic_int nconns;
 	/* job queue */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
@@ -137,7 +159,6 @@ static struct {
 	struct job *bhead, *btail;     /* bulk calls (WRITE payloads) */
 	unsigned since_bulk;
 	int bulk_running, bulk_max;
-	uint8_t stage[STAGE_SIZE];
 } T = { .qlock = PTHREAD_MUTEX_INITIALIZER, .qcond = PTHREAD_COND_INITIALIZER, .spare_fd = -1 };
 
 static bool conn_flush(struct conn *c);
@@ -290,20 +311,28 @@ static void conn_put(struct conn *c)
 	free(c);
 }
 
+static void loop_unlist(struct loop *l, struct conn *c)
+{
+	pthread_mutex_lock(&l->lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&l->lock);
+	atomic_fetch_sub(&T.nconns, 1);
+}
+
 static void conn_close(struct conn *c)
 {
 	if (atomic_exchange(&c->dead, true))
 		return;
-	epoll_ctl(T.epfd, EPOLL_CTL_DEL, c->sk.fd, NULL);
+	struct loop *l = c->loop;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->sk.fd, NULL);
 	/* Wake any worker blocked sending; the fd itself closes with the last ref. */
 	shutdown(c->sk.fd, SHUT_RDWR);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		T.conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	T.nconns--;
+	loop_unlist(l, c);
 	conn_put(c);
 }
 
@@ -315,7 +344,7 @@ static void conn_update_events(struct conn *c)
 	struct epoll_event ev = { .events = (c->paused ? 0 : EPOLLIN) | EPOLLRDHUP |
 					    (c->want_out ? EPOLLOUT : 0),
 				  .data.ptr = &c->sk };
-	epoll_ctl(T.epfd, EPOLL_CTL_MOD, c->sk.fd, &ev);
+	epoll_ctl(c->loop->epfd, EPOLL_CTL_MOD, c->sk.fd, &ev);
 }
 
 /*
@@ -349,6 +378,29 @@ static bool conn_adjust(struct conn *c, int dcalls, ssize_t dbytes, int want_out
 	return paused;
 }
 
+/*
+ * Give a new connection to a loop: listed first, so that the loop, once
+ * epoll reports it, finds it where conn_close unlinks it.
+ */
+static void conn_attach(struct conn *c, struct loop *l)
+{
+	c->loop = l;
+	pthread_mutex_lock(&l->lock);
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
+	pthread_mutex_unlock(&l->lock);
+	atomic_fetch_add(&T.nconns, 1);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &c->sk };
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, c->sk.fd, &ev) < 0) {
+		log_warn("cannot watch a new connection: %s", strerror(errno));
+		atomic_store(&c->dead, true); /* never in epoll: just unlist it */
+		loop_unlist(l, c);
+		conn_put(c);
+	}
+}
+
 static void accept_conns(int lfd)
 {
 	for (;;) {
@@ -368,7 +420,7 @@ static void accept_conns(int lfd)
 			}
 			return;
 		}
-		if (T.nconns >= T.max_conns) {
+		if (atomic_load(&T.nconns) >= T.max_conns) {
 			log_warn("connection limit (%d) reached: refused a connection", T.max_conns);
 			close(fd);
 			continue;
@@ -390,16 +442,7 @@ static void accept_conns(int lfd)
 		c->peer.is_tcp = true;
 		c->peer.is_local = addr_is_loopback(&ss);
 		c->last_active = time(NULL);
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &c->sk };
-		if (epoll_ctl(T.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			conn_put(c);
-			continue;
-		}
-		c->next = T.conns;
-		if (T.conns)
-			T.conns->prev = c;
-		T.conns = c;
-		T.nconns++;
+		conn_attach(c, &T.loops[atomic_fetch_add(&T.next_loop, 1) % (unsigned)T.nloops]);
 	}
 }
 
@@ -700,12 +743,12 @@ static bool conn_read_turn(struct conn *c)
 				continue;
 			}
 		} else {
-			n = read(c->sk.fd, T.stage, STAGE_SIZE);
+			n = read(c->sk.fd, c->loop->stage, STAGE_SIZE);
 			if (n > 0) {
 				turn += (size_t)n;
 				size_t off = 0;
 				while (off < (size_t)n) {
-					ssize_t used = conn_feed(c, T.stage + off, (size_t)n - off,
+					ssize_t used = conn_feed(c, c->loop->stage + off, (size_t)n - off,
 								 &paused);
 					if (used < 0) {
 						conn_close(c);
@@ -718,7 +761,7 @@ static bool conn_read_turn(struct conn *c)
 						 * (bounded by STAGE_SIZE); reading stays off.
 						 */
 						bool ignore = false;
-						used = conn_feed(c, T.stage + off, (size_t)n - off,
+						used = conn_feed(c, c->loop->stage + off, (size_t)n - off,
 								 &ignore);
 						if (used < 0) {
 							conn_close(c);
@@ -771,28 +814,36 @@ static void udp_readable(int fd)
 	}
 }
 
-static void reap_idle(void)
+/* Close the loop's idle connections. Its own thread: nobody else closes them. */
+static void reap_idle(struct loop *l)
 {
 	time_t now = time(NULL);
-	struct conn *c = T.conns, *next;
-	for (; c; c = next) {
-		next = c->next;
+	struct conn *idle = NULL;
+	pthread_mutex_lock(&l->lock);
+	for (struct conn *c = l->conns; c; c = c->next) {
 		pthread_mutex_lock(&c->lock);
-		bool idle = c->inflight == 0 && now - c->last_active > T.idle_timeout_s;
+		bool is_idle = c->inflight == 0 && now - c->last_active > T.idle_timeout_s;
 		pthread_mutex_unlock(&c->lock);
-		if (idle) {
-			log_debug("closing idle connection");
-			conn_close(c);
+		if (is_idle) {
+			c->reap_next = idle;
+			idle = c;
 		}
+	}
+	pthread_mutex_unlock(&l->lock);
+	for (struct conn *c = idle, *next; c; c = next) {
+		next = c->reap_next;
+		log_debug("closing idle connection");
+		conn_close(c);
 	}
 }
 
 static void *event_loop(void *arg)
 {
+	struct loop *l = arg;
 	struct epoll_event evs[64];
 	time_t last_reap = time(NULL);
 	while (!atomic_load(&T.stopping)) {
-		int n = epoll_wait(T.epfd, evs, 64, 1000);
+		int n = epoll_wait(l->epfd, evs, 64, 1000);
 		for (int i = 0; i < n; i++) {
 			struct sock *sk = evs[i].data.ptr;
 			switch (sk->kind) {
@@ -819,7 +870,7 @@ static void *event_loop(void *arg)
 			}
 		}
 		if (time(NULL) - last_reap >= 5) {
-			reap_idle();
+			reap_idle(l);
 			last_reap = time(NULL);
 		}
 	}
@@ -1016,21 +1067,43 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static int default_loops(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > MAX_LOOPS ? MAX_LOOPS : (int)n;
+}
+
+static int loop_init(struct loop *l)
+{
+	pthread_mutex_init(&l->lock, NULL);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->wake.kind = SK_WAKE;
+	l->wake.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->epfd < 0 || l->wake.fd < 0)
+		return -errno;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &l->wake };
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake.fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
 int transport_start(const struct transport_config *cfg)
 {
 	T.max_conns = cfg->max_conns > 0 ? cfg->max_conns : 1024;
 	T.idle_timeout_s = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 900;
 	T.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	T.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (T.epfd < 0)
-		return -errno;
-	T.wake.kind = SK_WAKE;
-	T.wake.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &T.wake };
-	epoll_ctl(T.epfd, EPOLL_CTL_ADD, T.wake.fd, &ev);
+	T.nloops = cfg->nloops > 0 ? cfg->nloops : default_loops();
+	if (T.nloops > MAX_LOOPS)
+		T.nloops = MAX_LOOPS;
+	for (int i = 0; i < T.nloops; i++) {
+		int rc = loop_init(&T.loops[i]);
+		if (rc < 0)
+			return rc;
+	}
+	/* Listeners and UDP on the first loop; it deals connections round-robin. */
 	for (int i = 0; i < T.nlisteners; i++) {
-		ev.data.ptr = &T.listeners[i];
-		if (epoll_ctl(T.epfd, EPOLL_CTL_ADD, T.listeners[i].fd, &ev) < 0)
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &T.listeners[i] };
+		if (epoll_ctl(T.loops[0].epfd, EPOLL_CTL_ADD, T.listeners[i].fd, &ev) < 0)
 			return -errno;
 	}
 	T.nworkers = cfg->nthreads > 0 ? cfg->nthreads : 16;
@@ -1038,11 +1111,18 @@ int transport_start(const struct transport_config *cfg)
 	T.workers = calloc((size_t)T.nworkers, sizeof(pthread_t));
 	if (!T.workers)
 		return -ENOMEM;
-	for (int i = 0; i < T.nworkers; i++)
+	for (int i = 0; i < T.nworkers; i++) {
 		if (pthread_create(&T.workers[i], NULL, worker_main, NULL) != 0)
 			return -EAGAIN;
-	if (pthread_create(&T.event_thread, NULL, event_loop, NULL) != 0)
-		return -EAGAIN;
+		pthread_setname_np(T.workers[i], "loopnfs-work");
+	}
+	for (int i = 0; i < T.nloops; i++) {
+		if (pthread_create(&T.loops[i].thread, NULL, event_loop, &T.loops[i]) != 0)
+			return -EAGAIN;
+		char name[16];
+		snprintf(name, sizeof(name), "loopnfs-ev%c", (char)('0' + i)); /* top -H, perf */
+		pthread_setname_np(T.loops[i].thread, name);
+	}
 	return 0;
 }
 
@@ -1050,21 +1130,26 @@ void transport_stop(void)
 {
 	atomic_store(&T.stopping, true);
 	uint64_t one = 1;
-	if (write(T.wake.fd, &one, sizeof(one)) < 0)
-		log_debug("wake write failed");
-	pthread_join(T.event_thread, NULL);
+	for (int i = 0; i < T.nloops; i++)
+		if (write(T.loops[i].wake.fd, &one, sizeof(one)) < 0)
+			log_debug("wake write failed");
+	for (int i = 0; i < T.nloops; i++)
+		pthread_join(T.loops[i].thread, NULL);
 	pthread_mutex_lock(&T.qlock);
 	pthread_cond_broadcast(&T.qcond);
 	pthread_mutex_unlock(&T.qlock);
 	for (int i = 0; i < T.nworkers; i++)
 		pthread_join(T.workers[i], NULL);
 	free(T.workers);
-	while (T.conns)
-		conn_close(T.conns);
+	for (int i = 0; i < T.nloops; i++)
+		while (T.loops[i].conns)
+			conn_close(T.loops[i].conns);
 	for (int i = 0; i < T.nlisteners; i++)
 		close(T.listeners[i].fd);
-	close(T.epfd);
-	close(T.wake.fd);
+	for (int i = 0; i < T.nloops; i++) {
+		close(T.loops[i].epfd);
+		close(T.loops[i].wake.fd);
+	}
 	if (T.spare_fd >= 0)
 		close(T.spare_fd);
 	/* Calls still queued were never answered; clients retransmit them. */

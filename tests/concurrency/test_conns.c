@@ -11,6 +11,7 @@
 #include "cctest.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -210,7 +211,13 @@ static int group_setup(void **state)
 	free(b);
 	if (rc != 0)
 		return -1;
-	if (itest_server_start(&g_srv, &g_env, NULL) != 0)
+	/*
+	 * More event threads than this machine has CPUs: the connections are
+	 * dealt over three loops, each framing and answering its own, so the
+	 * pipelining tests run across loops whatever the CI machine's size.
+	 */
+	const char *extra[] = { "--event-threads", "3", NULL };
+	if (itest_server_start(&g_srv, &g_env, extra) != 0)
 		return -1;
 	itc_t *c = itc_connect(g_srv.port);
 	if (!c)
@@ -868,6 +875,26 @@ static void *mix_thread(void *arg)
 	return NULL;
 }
 
+/* The server runs the event threads asked for (and names them and its workers). */
+static void test_event_threads(void **state)
+{
+	(void)state;
+	char *dir = itest_sprintf("/proc/%d/task", (int)g_srv.pid);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int loops = 0, workers = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *comm = itest_slurp(itest_sprintf("%s/%s/comm", dir, e->d_name));
+		loops += strncmp(comm, "loopnfs-ev", 10) == 0;
+		workers += strncmp(comm, "loopnfs-work", 12) == 0;
+	}
+	closedir(d);
+	assert_int_equal(loops, 3);
+	assert_int_equal(workers, 16);
+}
+
 static void test_udp_and_tcp_mixed(void **state)
 {
 	(void)state;
@@ -900,6 +927,7 @@ int main(void)
 		T(test_many_connections_pipelined),	      T(test_pipeline_beyond_limit),
 		T(test_pipeline_beyond_byte_limit),	      T(test_udp_and_tcp_mixed),
 		T(test_stalled_reader_does_not_block_others),
+		T(test_event_threads),
 	};
 	return cmocka_run_group_tests_name("concurrency.conns", tests, group_setup, group_teardown);
 }

@@ -203,6 +203,16 @@ static void test_bad_options(void **state)
 	r = run_cmd((const char *const[]){ "--port", "0", "--mount-port", "99999", "--no-rpcbind",
 					   "--state-dir", g_env.state, g_env.dir, NULL });
 	expect_failure(&r, "--mount-port 99999");
+	const char *bad_loops[] = { "0", "5", "two", "-1" };
+	for (size_t i = 0; i < sizeof(bad_loops) / sizeof(bad_loops[0]); i++) {
+		r = run_cmd((const char *const[]){ "--port", "0", "--event-threads", bad_loops[i],
+						   "--no-rpcbind", "--state-dir", g_env.state,
+						   g_env.dir, NULL });
+		expect_failure(&r, itest_sprintf("--event-threads '%s'", bad_loops[i]));
+		if (!strstr(r.err, "--event-threads"))
+			fail_msg("--event-threads '%s': message does not name the option: %s",
+				 bad_loops[i], r.err);
+	}
 	r = run_cmd((const char *const[]){ "--port", "0", "--listen", "not-an-address",
 					   "--no-rpcbind", "--state-dir", g_env.state, g_env.dir,
 					   NULL });
