@@ -14,6 +14,10 @@
 
 /* Open a child as O_PATH without following a final symlink. */
 int fs_open_child(int dirfd, const char *name, int *fd_out, struct stat *st);
+/* What /proc says fd's object is called now (readlink of its magic link): length or -errno. */
+ssize_t fs_fd_path(int fd, char *buf, size_t len);
+/* Open fd's object anew, through its /proc magic link (no name lookup): fd or -errno. */
+int fs_reopen(int fd, int flags);
 int fs_readlink(int fd, char *buf, size_t len);
 /* Access check for the thread's current identity (faccessat2, AT_EACCESS). */
 int fs_access(int fd, int mode);

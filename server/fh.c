@@ -527,9 +527,8 @@ enum where { INSIDE, OUTSIDE, UNKNOWN };
  */
 static enum where obj_where(struct export *ex, int fd)
 {
-	char link[64], path[PATH_MAX];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, path, sizeof(path) - 1);
+	char path[PATH_MAX];
+	ssize_t n = fs_fd_path(fd, path, sizeof(path) - 1);
 	if (n <= 0 || path[0] != '/')
 		return UNKNOWN;
 	path[n] = '\0';
@@ -798,20 +797,17 @@ int fsobj_io_fd(struct fsobj *view, bool write)
 	 * Reopen the O_PATH descriptor through /proc: no name lookup, so it is
 	 * the same inode. Opened as the server; callers check the caller's access.
 	 */
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", obj->fd);
 	cred_escalate();
-	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	int fd = fs_reopen(obj->fd, O_RDWR | O_NOCTTY);
 	int flags = O_RDWR;
 	if (fd < 0 && !write) {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		fd = fs_reopen(obj->fd, O_RDONLY | O_NOCTTY);
 		flags = O_RDONLY;
 	}
-	int err = errno;
 	cred_restore();
 	if (fd < 0) {
 		pthread_mutex_unlock(&obj->io_lock);
-		return -err;
+		return fd;
 	}
 	if (obj->io_fd >= 0) {
 		/* Another request may be reading through it right now. */

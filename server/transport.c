@@ -81,6 +81,7 @@ struct loop {
 	/* The loop's connections; inserted by the accepting loop, else its own. */
 	pthread_mutex_t lock;
 	struct conn *conns;
+	atomic_int nconns;
 	uint8_t stage[STAGE_SIZE];
 };
 
@@ -145,7 +146,6 @@ static struct {
 	int port, mount_port;
 	struct loop loops[MAX_LOOPS];
 	int nloops;
-	atomic_uint next_loop;
 	int spare_fd;
 	pthread_t *workers;
 	int nworkers;
@@ -321,6 +321,7 @@ static void loop_unlist(struct loop *l, struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	pthread_mutex_unlock(&l->lock);
+	atomic_fetch_sub(&l->nconns, 1);
 	atomic_fetch_sub(&T.nconns, 1);
 }
 
@@ -379,6 +380,20 @@ static bool conn_adjust(struct conn *c, int dcalls, ssize_t dbytes, int want_out
 }
 
 /*
+ * The loop with the fewest connections. Not round-robin: a client's short
+ * MOUNT connection before each NFS one would put every NFS connection on
+ * the same loop.
+ */
+static struct loop *least_loaded_loop(void)
+{
+	struct loop *best = &T.loops[0];
+	for (int i = 1; i < T.nloops; i++)
+		if (atomic_load(&T.loops[i].nconns) < atomic_load(&best->nconns))
+			best = &T.loops[i];
+	return best;
+}
+
+/*
  * Give a new connection to a loop: listed first, so that the loop, once
  * epoll reports it, finds it where conn_close unlinks it.
  */
@@ -391,6 +406,7 @@ static void conn_attach(struct conn *c, struct loop *l)
 		l->conns->prev = c;
 	l->conns = c;
 	pthread_mutex_unlock(&l->lock);
+	atomic_fetch_add(&l->nconns, 1);
 	atomic_fetch_add(&T.nconns, 1);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &c->sk };
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, c->sk.fd, &ev) < 0) {
@@ -442,7 +458,7 @@ static void accept_conns(int lfd)
 		c->peer.is_tcp = true;
 		c->peer.is_local = addr_is_loopback(&ss);
 		c->last_active = time(NULL);
-		conn_attach(c, &T.loops[atomic_fetch_add(&T.next_loop, 1) % (unsigned)T.nloops]);
+		conn_attach(c, least_loaded_loop());
 	}
 }
 
@@ -1100,7 +1116,7 @@ int transport_start(const struct transport_config *cfg)
 		if (rc < 0)
 			return rc;
 	}
-	/* Listeners and UDP on the first loop; it deals connections round-robin. */
+	/* Listeners and UDP on the first loop; it hands each connection to the least busy. */
 	for (int i = 0; i < T.nlisteners; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &T.listeners[i] };
 		if (epoll_ctl(T.loops[0].epfd, EPOLL_CTL_ADD, T.listeners[i].fd, &ev) < 0)
