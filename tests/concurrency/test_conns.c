@@ -875,6 +875,100 @@ static void *mix_thread(void *arg)
 	return NULL;
 }
 
+/* Nanoseconds on CPU of each event thread of pid (up to max), in task order. */
+static int loop_cpu_ns(pid_t pid, long long *ns, int max)
+{
+	char *dir = itest_sprintf("/proc/%d/task", (int)pid);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d)) && n < max;) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *comm = itest_slurp(itest_sprintf("%s/%s/comm", dir, e->d_name));
+		if (strncmp(comm, "loopnfs-ev", 10) != 0)
+			continue;
+		char *sched = itest_slurp(itest_sprintf("%s/%s/schedstat", dir, e->d_name));
+		ns[n++] = atoll(sched);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Connections are dealt to the loop with the fewest. A client that opens a
+ * short connection (MOUNT) before each long one must still get its long
+ * ones spread over both loops: with round-robin they all landed on one.
+ */
+static void test_connections_spread_over_loops(void **state)
+{
+	(void)state;
+	struct itest_server s2;
+	memset(&s2, 0, sizeof(s2));
+	const char *extra[] = { "--event-threads", "2", NULL };
+	assert_int_equal(itest_server_start(&s2, &g_env, extra), 0);
+	enum { NLONG = 4, ROUNDS = 40, BATCH = 64 };
+	int fds[NLONG];
+	for (int k = 0; k < NLONG; k++) {
+		int shortfd = cc_tcp_connect(s2.port, 0, 0, 0);
+		assert_true(shortfd >= 0);
+		close(shortfd);
+		usleep(100000); /* let its loop see the close */
+		fds[k] = cc_tcp_connect(s2.port, 0, 0, 0);
+		assert_true(fds[k] >= 0);
+	}
+	long long before[2], after[2];
+	assert_int_equal(loop_cpu_ns(s2.pid, before, 2), 2);
+	/* NULL calls are answered on the connection's own loop. */
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int k = 0; k < NLONG; k++) {
+			xbuf stream;
+			xb_init(&stream);
+			for (int i = 0; i < BATCH; i++) {
+				xbuf m;
+				cc_msg_null(&m, (uint32_t)(r * BATCH + i + 1));
+				cc_frame(&stream, &m);
+				xb_free(&m);
+			}
+			assert_int_equal(cc_send_all(fds[k], stream.buf, stream.len, 30000), 0);
+			xb_free(&stream);
+		}
+		for (int k = 0; k < NLONG; k++) {
+			cc_rx rx;
+			cc_rx_init(&rx);
+			int got = 0;
+			long long deadline = cc_now_ms() + 30000LL * cc_slow_factor();
+			while (got < BATCH && cc_now_ms() < deadline) {
+				unsigned char *rec;
+				long len;
+				while (got < BATCH && (len = cc_rx_pop(&rx, &rec)) > 0) {
+					free(rec);
+					got++;
+				}
+				if (got == BATCH)
+					break;
+				struct pollfd pfd = { .fd = fds[k], .events = POLLIN };
+				if (poll(&pfd, 1, 1000) < 0 || cc_rx_fill(fds[k], &rx) < 0)
+					break;
+			}
+			cc_rx_free(&rx);
+			if (got < BATCH)
+				fail_msg("connection %d: %d of %d NULL replies", k, got, BATCH);
+		}
+	}
+	assert_int_equal(loop_cpu_ns(s2.pid, after, 2), 2);
+	long long d0 = after[0] - before[0], d1 = after[1] - before[1];
+	fprintf(stderr, "[ info     ] event loops on CPU: %lld and %lld us\n", d0 / 1000,
+		d1 / 1000);
+	if (d0 * 5 < d0 + d1 || d1 * 5 < d0 + d1)
+		fail_msg("one event loop did almost all the work (%lld vs %lld us on CPU): "
+			 "connections not spread",
+			 d0 / 1000, d1 / 1000);
+	for (int k = 0; k < NLONG; k++)
+		close(fds[k]);
+	assert_int_equal(itest_server_stop(&s2), 0);
+}
+
 /* The server runs the event threads asked for (and names them and its workers). */
 static void test_event_threads(void **state)
 {
@@ -928,6 +1022,7 @@ int main(void)
 		T(test_pipeline_beyond_byte_limit),	      T(test_udp_and_tcp_mixed),
 		T(test_stalled_reader_does_not_block_others),
 		T(test_event_threads),
+		T(test_connections_spread_over_loops),
 	};
 	return cmocka_run_group_tests_name("concurrency.conns", tests, group_setup, group_teardown);
 }
