@@ -25,6 +25,7 @@ struct export {
 	ino_t root_ino;
 	uint64_t fsid;
 	struct export_opts opts;
+	struct fs_watch *watch; /* renames/removals on dev, or NULL */
 };
 
 /* Open and add DIR; returns the export or NULL with a message in err. */

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "export.h"
 
+#include "fs_watch.h"
+
 #include "log.h"
 
 #include <errno.h>
@@ -51,6 +53,7 @@ struct export *export_add(const char *dir, const struct export_opts *opts, char 
 	ex->root_ino = st.st_ino;
 	ex->fsid = (uint64_t)st.st_dev;
 	ex->opts = *opts;
+	ex->watch = ex->mount_fd >= 0 ? fs_watch_open(ex->mount_fd) : NULL; /* fanotify refuses O_PATH */
 	table[nexports++] = ex;
 	return ex;
 }
@@ -122,6 +125,7 @@ void export_free_all(void)
 		close(table[i]->root_fd);
 		if (table[i]->mount_fd >= 0)
 			close(table[i]->mount_fd);
+		fs_watch_close(table[i]->watch);
 		free(table[i]->path);
 		free(table[i]);
 		table[i] = NULL;

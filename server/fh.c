@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "fh.h"
 #include "fs.h"
+#include "fs_watch.h"
 
 #include "cred.h"
 #include "log.h"
@@ -25,6 +26,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,8 @@ struct fsent {
 	uint8_t key[FH_KEYLEN + FH_KH_MAX];
 	unsigned keylen;
 	int refs;
+	/* fs_watch epoch at which the object was last proven inside the export; 0: never */
+	atomic_uint_fast64_t verified;
 	struct fsent *hnext, *lprev, *lnext;
 	double last_used;
 	bool unhashed;
@@ -670,10 +674,17 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 	unsigned keylen = fh_key(h, key);
 	uint64_t ino = get_be64(h + 8);
 
+	/* Read before any check, so a rename during the check makes it stale. */
+	uint64_t epoch = 0;
+	bool watched = fs_watch_epoch(ex->watch, &epoch);
 	struct fsent *o = cache_lookup(key, keylen, ex->idx, ino);
 	if (o) {
 		bool alive = fstat(o->fd, st) == 0 && st->st_nlink > 0;
-		if (alive && obj_where(ex, o->fd) == INSIDE) {
+		/* Only objects on the watched filesystem: a rename on a submount goes unseen. */
+		bool proven = watched && o->dev == ex->dev && atomic_load(&o->verified) == epoch;
+		if (alive && (proven || obj_where(ex, o->fd) == INSIDE)) {
+			if (watched && o->dev == ex->dev)
+				atomic_store(&o->verified, epoch);
 			*out = o;
 			return NFS3_OK;
 		}
@@ -710,6 +721,8 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 		close(fd);
 		return NFS3ERR_JUKEBOX;
 	}
+	if (watched && o->dev == ex->dev)
+		atomic_store(&o->verified, epoch); /* fh_open_uncached proved it inside */
 	*out = cache_insert(o);
 	return NFS3_OK;
 }

@@ -369,6 +369,72 @@ static void test_file_moved_outside_is_stale(void **state)
 	assert_int_equal(a.size, 15);
 }
 
+/*
+ * Objects the server has served again and again (so it holds them proven
+ * inside) and that then leave DIR: by a rename of the file, by a hard link
+ * outside and the unlink of the inside name, and by a rename of the
+ * directory above them. Each must be stale at once, without the client
+ * looking anything up again.
+ */
+static void warm(struct ctx *x, const fh_t *fh)
+{
+	for (int i = 0; i < 3; i++)
+		assert_nfsstat(getattr_status(x, fh, NULL), NFS3_OK);
+}
+
+static void test_served_objects_leaving_are_stale(void **state)
+{
+	struct ctx *x = *state;
+	char problems[1024] = "";
+#define PROBLEM(...) \
+	snprintf(problems + strlen(problems), sizeof(problems) - strlen(problems), __VA_ARGS__)
+	/* 1. renamed out */
+	char *in1 = itest_path(&g_env, "leave1"), *out1 = itest_sprintf("%s/leave1-out", g_env.base);
+	assert_int_equal(itest_write_file(in1, "one", 3), 0);
+	fh_t f1 = itc_lookup_ok(x->c, &x->root, "leave1");
+	warm(x, &f1);
+	assert_int_equal(rename(in1, out1), 0);
+	int st = getattr_status(x, &f1, NULL);
+	if (!is_bad(st))
+		PROBLEM("\n  renamed out: GETATTR %s", itest_nfsstat_name(st));
+	/* 2. linked outside, then unlinked inside */
+	char *in2 = itest_path(&g_env, "leave2"), *out2 = itest_sprintf("%s/leave2-out", g_env.base);
+	assert_int_equal(itest_write_file(in2, "two", 3), 0);
+	fh_t f2 = itc_lookup_ok(x->c, &x->root, "leave2");
+	warm(x, &f2);
+	assert_int_equal(link(in2, out2), 0);
+	warm(x, &f2); /* a second name outside changes nothing yet */
+	assert_int_equal(unlink(in2), 0);
+	st = getattr_status(x, &f2, NULL);
+	if (!is_bad(st))
+		PROBLEM("\n  linked out, unlinked in: GETATTR %s", itest_nfsstat_name(st));
+	/* 3. the directory above moved out */
+	char *ind = itest_path(&g_env, "leave3"), *outd = itest_sprintf("%s/leave3-out", g_env.base);
+	assert_int_equal(mkdir(ind, 0755), 0);
+	assert_int_equal(itest_write_file(itest_sprintf("%s/f", ind), "three", 5), 0);
+	fh_t d3 = itc_lookup_ok(x->c, &x->root, "leave3");
+	fh_t f3 = itc_lookup_ok(x->c, &d3, "f");
+	warm(x, &f3);
+	warm(x, &d3);
+	assert_int_equal(rename(ind, outd), 0);
+	st = getattr_status(x, &f3, NULL);
+	if (!is_bad(st))
+		PROBLEM("\n  parent renamed out: GETATTR(file) %s", itest_nfsstat_name(st));
+	READ3res rd;
+	ITC_CALL(x->c, itc_read(x->c, &f3, 0, 100, &rd));
+	if (!is_bad(rd.status))
+		PROBLEM("\n  parent renamed out: READ(file) %s", itest_nfsstat_name(rd.status));
+#undef PROBLEM
+	/* put everything back: served again */
+	assert_int_equal(rename(out1, in1), 0);
+	assert_int_equal(rename(outd, ind), 0);
+	if (problems[0])
+		fail_msg("objects that left DIR are still served through their old handles:%s",
+			 problems);
+	assert_nfsstat(getattr_status(x, &f1, NULL), NFS3_OK);
+	assert_nfsstat(getattr_status(x, &f3, NULL), NFS3_OK);
+}
+
 /* --------------------------------------------------------------- forgery */
 static void mutate_check(struct ctx *x, const fh_t *h, fh_t *m, const char *what, int i, int b)
 {
@@ -647,6 +713,7 @@ int main(void)
 		T(test_stale_when_inode_reused),
 		T(test_dir_moved_outside_is_stale),
 		T(test_file_moved_outside_is_stale),
+		T(test_served_objects_leaving_are_stale),
 		T(test_bitflipped_handles_rejected),
 		T(test_random_handles_rejected),
 		T(test_other_key_rejected),
