@@ -30,8 +30,12 @@ struct fs_watch {
 
 struct fs_watch *fs_watch_open(int dirfd)
 {
-	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_NONBLOCK | FAN_CLOEXEC |
-				       FAN_UNLIMITED_QUEUE,
+	/*
+	 * The default bounded queue: an idle server on a busy filesystem keeps
+	 * at most 16384 events, and a full queue still reads as "something
+	 * changed" (its overflow event).
+	 */
+	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_NONBLOCK | FAN_CLOEXEC,
 			       O_RDONLY);
 	if (fd < 0) {
 		log_info("no fanotify (%s): every cached handle is checked by its path",

@@ -68,6 +68,36 @@ static void test_epoch(void **state)
 	free(dir);
 }
 
+/* More events than the queue holds: the overflow still counts as a change. */
+static void test_overflow(void **state)
+{
+	(void)state;
+	char *dir = ut_mkdtemp("fswatch-ov");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	struct fs_watch *w = fs_watch_open(dfd);
+	if (!w) {
+		close(dfd);
+		ut_rm_rf(dir);
+		free(dir);
+		skip();
+	}
+	char *a = ut_join(dir, "a"), *b = ut_join(dir, "b");
+	ut_touch(a);
+	uint64_t e = epoch_of(w);
+	for (int i = 0; i < 20000; i++) /* the default queue holds 16384 */
+		assert_int_equal(i % 2 ? rename(b, a) : rename(a, b), 0);
+	uint64_t e2 = epoch_of(w);
+	assert_true(e2 > e);
+	assert_int_equal(epoch_of(w), e2); /* drained: quiet again */
+	fs_watch_close(w);
+	close(dfd);
+	ut_rm_rf(dir);
+	free(a);
+	free(b);
+	free(dir);
+}
+
 /* A watch on a descriptor fanotify can't mark is refused, not half made. */
 static void test_bad_fd(void **state)
 {
@@ -82,6 +112,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_epoch),
+		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_bad_fd),
 	};
 	return cmocka_run_group_tests_name("fswatch", tests, NULL, NULL);
