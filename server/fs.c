@@ -91,5 +91,7 @@ int fs_reopen(int fd, int flags)
 	if (dir < 0)
 		return -ENOENT;
 	int nfd = openat(dir, name, flags | O_CLOEXEC);
-	return nfd < 0 ? -errno : nfd;
+	if (nfd < 0)
+		return -errno;
+	return nfd;
 }
