@@ -22,19 +22,28 @@ static uint64_t epoch_of(struct fs_watch *w)
 	return e;
 }
 
+/* A watch on a fresh directory, or the test skipped (not root, no fanotify). */
+static struct fs_watch *watch_tmpdir(const char *tag, char **dir, int *dfd)
+{
+	*dir = ut_mkdtemp(tag);
+	*dfd = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(*dfd >= 0);
+	struct fs_watch *w = fs_watch_open(*dfd);
+	if (!w) { /* the server then checks every handle instead */
+		close(*dfd);
+		ut_rm_rf(*dir);
+		free(*dir);
+		skip();
+	}
+	return w;
+}
+
 static void test_epoch(void **state)
 {
 	(void)state;
-	char *dir = ut_mkdtemp("fswatch");
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(dfd >= 0);
-	struct fs_watch *w = fs_watch_open(dfd);
-	if (!w) { /* not root, or no fanotify: the server checks every handle instead */
-		close(dfd);
-		ut_rm_rf(dir);
-		free(dir);
-		skip();
-	}
+	char *dir;
+	int dfd;
+	struct fs_watch *w = watch_tmpdir("fswatch", &dir, &dfd);
 	char *a = ut_join(dir, "a"), *b = ut_join(dir, "b"), *sub = ut_join(dir, "sub");
 	char *c = ut_join(dir, "c");
 	uint64_t e = epoch_of(w);
@@ -72,16 +81,9 @@ static void test_epoch(void **state)
 static void test_overflow(void **state)
 {
 	(void)state;
-	char *dir = ut_mkdtemp("fswatch-ov");
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(dfd >= 0);
-	struct fs_watch *w = fs_watch_open(dfd);
-	if (!w) {
-		close(dfd);
-		ut_rm_rf(dir);
-		free(dir);
-		skip();
-	}
+	char *dir;
+	int dfd;
+	struct fs_watch *w = watch_tmpdir("fswatch-ov", &dir, &dfd);
 	char *a = ut_join(dir, "a"), *b = ut_join(dir, "b");
 	ut_touch(a);
 	uint64_t e = epoch_of(w);
