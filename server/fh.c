@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "fh.h"
+#include "clock.h"
 #include "fs.h"
 #include "fs_watch.h"
 
@@ -77,13 +78,6 @@ static struct {
 	struct fsent *lru_head, *lru_tail; /* head = most recent */
 	unsigned count, max;
 } C = { .lock = PTHREAD_MUTEX_INITIALIZER, .max = CACHE_MAX_DEFAULT };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- key ---- */
 
@@ -349,7 +343,7 @@ static void fsent_put(struct fsent *o)
 	if (!o)
 		return;
 	pthread_mutex_lock(&C.lock);
-	o->last_used = now_s();
+	o->last_used = mono_s();
 	bool gone = --o->refs == 0 && o->unhashed;
 	pthread_mutex_unlock(&C.lock);
 	if (gone)
@@ -371,7 +365,7 @@ void fh_forget(struct export *ex, dev_t dev, ino_t ino)
 
 void fh_cache_sweep(double idle_seconds)
 {
-	double now = now_s();
+	double now = mono_s();
 	pthread_mutex_lock(&C.lock);
 	for (struct fsent *o = C.lru_tail, *prev; o; o = prev) {
 		prev = o->lprev;
@@ -665,6 +659,12 @@ static unsigned fh_key(const uint8_t *h, uint8_t *key)
 	return FH_KEYLEN + h[3];
 }
 
+/* Only objects on the watched filesystem: a rename on a submount goes unseen. */
+static bool epoch_tracks(bool watched, const struct export *ex, dev_t dev)
+{
+	return watched && dev == ex->dev;
+}
+
 /* cached_only: a miss (or anything but a live cached object inside) sets *miss. */
 static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export *ex,
 				  bool cached_only, bool *miss, struct fsent **out,
@@ -680,10 +680,10 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 	struct fsent *o = cache_lookup(key, keylen, ex->idx, ino);
 	if (o) {
 		bool alive = fstat(o->fd, st) == 0 && st->st_nlink > 0;
-		/* Only objects on the watched filesystem: a rename on a submount goes unseen. */
-		bool proven = watched && o->dev == ex->dev && atomic_load(&o->verified) == epoch;
+		bool tracked = epoch_tracks(watched, ex, o->dev);
+		bool proven = tracked && atomic_load(&o->verified) == epoch;
 		if (alive && (proven || obj_where(ex, o->fd) == INSIDE)) {
-			if (watched && o->dev == ex->dev)
+			if (tracked)
 				atomic_store(&o->verified, epoch);
 			*out = o;
 			return NFS3_OK;
@@ -721,7 +721,7 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 		close(fd);
 		return NFS3ERR_JUKEBOX;
 	}
-	if (watched && o->dev == ex->dev)
+	if (epoch_tracks(watched, ex, o->dev))
 		atomic_store(&o->verified, epoch); /* fh_open_uncached proved it inside */
 	*out = cache_insert(o);
 	return NFS3_OK;

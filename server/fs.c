@@ -46,27 +46,36 @@ int fs_access(int fd, int mode)
  * /proc/self/fd, opened once per process: reading or opening descriptor
  * N's magic link is then a lookup of one name instead of a walk of
  * /proc/self/fd/N. The walk was two thirds of readlink's cost, and every
- * resolve of a cached handle reads one. Reopened after a fork: the old
- * one names the parent's descriptors.
+ * resolve of a cached handle read one. A fork child forgets it: it names
+ * the parent's descriptors.
  */
 static struct {
 	pthread_mutex_t lock;
 	atomic_int dirfd;
-	_Atomic pid_t pid; /* whose descriptors dirfd names; 0: not opened yet */
+	atomic_bool opened;
+	bool atfork;
 } P = { .lock = PTHREAD_MUTEX_INITIALIZER, .dirfd = -1 };
+
+static void proc_fd_dir_forget(void)
+{
+	int fd = atomic_load(&P.dirfd);
+	if (fd >= 0)
+		close(fd);
+	atomic_store(&P.dirfd, -1);
+	atomic_store(&P.opened, false);
+	pthread_mutex_init(&P.lock, NULL); /* the child's only thread; the parent's holder is gone */
+}
 
 static int proc_fd_dir(void)
 {
-	pid_t me = getpid();
-	if (atomic_load_explicit(&P.pid, memory_order_acquire) == me)
+	if (atomic_load_explicit(&P.opened, memory_order_acquire))
 		return atomic_load_explicit(&P.dirfd, memory_order_relaxed);
 	pthread_mutex_lock(&P.lock);
-	if (atomic_load(&P.pid) != me) {
-		int old = atomic_load(&P.dirfd);
-		if (old >= 0)
-			close(old);
+	if (!atomic_load(&P.opened)) {
+		if (!P.atfork)
+			P.atfork = pthread_atfork(NULL, NULL, proc_fd_dir_forget) == 0;
 		atomic_store(&P.dirfd, open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC));
-		atomic_store_explicit(&P.pid, me, memory_order_release);
+		atomic_store_explicit(&P.opened, true, memory_order_release);
 	}
 	pthread_mutex_unlock(&P.lock);
 	return atomic_load(&P.dirfd);

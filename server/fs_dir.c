@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "fs.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,13 +49,6 @@ static struct {
 	struct dstream slot[STREAM_SLOTS];
 	bool init;
 } S = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void slots_init(void)
 {
@@ -98,7 +92,7 @@ static bool stream_take(dev_t dev, ino_t ino, uint64_t cookie, struct dstream *o
 static void stream_keep(struct dstream *s)
 {
 	struct dstream victim = { .fd = -1 };
-	s->last_used = now_s();
+	s->last_used = mono_s();
 	pthread_mutex_lock(&S.lock);
 	slots_init();
 	struct dstream *dst = NULL;
@@ -259,6 +253,6 @@ void fs_readdir_forget(dev_t dev, ino_t ino)
 
 void fs_readdir_sweep(double idle_seconds)
 {
-	double cutoff = now_s() - idle_seconds;
+	double cutoff = mono_s() - idle_seconds;
 	streams_drop(match_idle, &cutoff);
 }

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "transport.h"
 
+#include "clock.h"
 #include "log.h"
 #include "rpc.h"
 
@@ -151,7 +152,6 @@ static struct {
 	int nworkers;
 	atomic_bool stopping;
 	int max_conns, idle_timeout_s;
-	atomic_int nconns;
 	/* job queue */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
@@ -322,7 +322,6 @@ static void loop_unlist(struct loop *l, struct conn *c)
 		c->next->prev = c->prev;
 	pthread_mutex_unlock(&l->lock);
 	atomic_fetch_sub(&l->nconns, 1);
-	atomic_fetch_sub(&T.nconns, 1);
 }
 
 static void conn_close(struct conn *c)
@@ -379,6 +378,14 @@ static bool conn_adjust(struct conn *c, int dcalls, ssize_t dbytes, int want_out
 	return paused;
 }
 
+static int conns_total(void)
+{
+	int n = 0;
+	for (int i = 0; i < T.nloops; i++)
+		n += atomic_load(&T.loops[i].nconns);
+	return n;
+}
+
 /*
  * The loop with the fewest connections. Not round-robin: a client's short
  * MOUNT connection before each NFS one would put every NFS connection on
@@ -407,7 +414,6 @@ static void conn_attach(struct conn *c, struct loop *l)
 	l->conns = c;
 	pthread_mutex_unlock(&l->lock);
 	atomic_fetch_add(&l->nconns, 1);
-	atomic_fetch_add(&T.nconns, 1);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &c->sk };
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, c->sk.fd, &ev) < 0) {
 		log_warn("cannot watch a new connection: %s", strerror(errno));
@@ -436,7 +442,7 @@ static void accept_conns(int lfd)
 			}
 			return;
 		}
-		if (atomic_load(&T.nconns) >= T.max_conns) {
+		if (conns_total() >= T.max_conns) {
 			log_warn("connection limit (%d) reached: refused a connection", T.max_conns);
 			close(fd);
 			continue;
@@ -584,13 +590,6 @@ static size_t reply_frame(struct rpc_reply *rep);
  * work, keeps the client busy instead of idle until the turn ends.
  */
 #define BATCH_MAX_WAIT_NS 20000
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Send the inline replies gathered so far. Event thread. */
 static void conn_send_batch(struct conn *c)
