@@ -48,6 +48,8 @@ struct fsobj {
 	struct stat st;
 	struct export *ex;
 	struct fsent *ent;
+	/* Fanotify epoch at which it was proven inside the export; 0 if not by epoch. */
+	uint64_t proven_epoch;
 };
 
 /* Load (or create) the handle key. Falls back to an ephemeral key with a warning. */
@@ -62,11 +64,12 @@ void fh_kernel_handle(int dirfd, const char *name, struct fh_kh *kh);
 void fh_encode(struct export *ex, const struct stat *st, const struct fh_kh *kh,
 	       struct fh_buf *out);
 /*
- * Put an object a procedure just opened (LOOKUP, CREATE...) into the cache
- * under its handle, so the client's next call needs no open_by_handle_at.
- * Takes ownership of fd.
+ * Put an object a procedure just opened by name in dir (LOOKUP, CREATE...)
+ * into the cache under its handle, so the client's next call needs no
+ * open_by_handle_at, nor a proof that it lies inside the export. Takes
+ * ownership of fd.
  */
-void fh_adopt(struct export *ex, int fd, const struct stat *st, const struct fh_buf *fh);
+void fh_adopt(const struct fsobj *dir, int fd, const struct stat *st, const struct fh_buf *fh);
 /* Handle for an already open object. */
 int fh_make_obj(struct fsobj *obj, uint64_t parent_ino, struct fh_buf *out);
 

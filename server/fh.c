@@ -668,7 +668,7 @@ static bool epoch_tracks(bool watched, const struct export *ex, dev_t dev)
 /* cached_only: a miss (or anything but a live cached object inside) sets *miss. */
 static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export *ex,
 				  bool cached_only, bool *miss, struct fsent **out,
-				  struct stat *st)
+				  struct stat *st, uint64_t *proven_epoch)
 {
 	uint8_t key[FH_KEYLEN + FH_KH_MAX];
 	unsigned keylen = fh_key(h, key);
@@ -683,8 +683,10 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 		bool tracked = epoch_tracks(watched, ex, o->dev);
 		bool proven = tracked && atomic_load(&o->verified) == epoch;
 		if (alive && (proven || obj_where(ex, o->fd) == INSIDE)) {
-			if (tracked)
+			if (tracked) {
 				atomic_store(&o->verified, epoch);
+				*proven_epoch = epoch;
+			}
 			*out = o;
 			return NFS3_OK;
 		}
@@ -721,16 +723,33 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 		close(fd);
 		return NFS3ERR_JUKEBOX;
 	}
-	if (epoch_tracks(watched, ex, o->dev))
+	if (epoch_tracks(watched, ex, o->dev)) {
 		atomic_store(&o->verified, epoch); /* fh_open_uncached proved it inside */
+		*proven_epoch = epoch;
+	}
 	*out = cache_insert(o);
 	return NFS3_OK;
 }
 
-void fh_adopt(struct export *ex, int fd, const struct stat *st, const struct fh_buf *fh)
+/*
+ * A name opened in a directory proven inside at epoch E is inside too, as
+ * long as nothing was renamed or removed since E was read: then the
+ * directory was still inside when the name was looked up in it.
+ */
+static uint64_t adopted_epoch(const struct fsobj *dir, const struct stat *st)
 {
+	uint64_t now;
+	if (!dir->proven_epoch || !fs_watch_epoch(dir->ex->watch, &now))
+		return 0;
+	return now == dir->proven_epoch && epoch_tracks(true, dir->ex, st->st_dev) ? now : 0;
+}
+
+void fh_adopt(const struct fsobj *dir, int fd, const struct stat *st, const struct fh_buf *fh)
+{
+	struct export *ex = dir->ex;
 	uint8_t key[FH_KEYLEN + FH_KH_MAX];
 	unsigned keylen = fh_key(fh->data, key);
+	uint64_t epoch = adopted_epoch(dir, st);
 	struct fsent *o = cache_lookup(key, keylen, ex->idx, st->st_ino);
 	if (o) {
 		close(fd);
@@ -742,6 +761,8 @@ void fh_adopt(struct export *ex, int fd, const struct stat *st, const struct fh_
 		}
 		o = cache_insert(o);
 	}
+	if (epoch)
+		atomic_store(&o->verified, epoch);
 	fsent_put(o);
 }
 
@@ -763,8 +784,10 @@ nfsstat3 fh_resolve(struct req *req, const nfs_fh3 *fh, struct fsobj **out)
 	struct fsobj *obj = malloc(sizeof(*obj));
 	if (!obj)
 		return NFS3ERR_JUKEBOX;
+	obj->proven_epoch = 0;
 	rc = fh_lookup_or_open((const uint8_t *)fh->data.data_val, fh->data.data_len, ex,
-			       req->cached_only, &req->need_worker, &obj->ent, &obj->st);
+			       req->cached_only, &req->need_worker, &obj->ent, &obj->st,
+			       &obj->proven_epoch);
 	if (rc != NFS3_OK) {
 		free(obj);
 		return rc;

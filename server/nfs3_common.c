@@ -77,7 +77,7 @@ nfsstat3 nfs3_obj_reply(struct req *req, struct fsobj *dir, const char *name, nf
 		return NFS3ERR_JUKEBOX;
 	}
 	fh_make(dir->ex, fd, "", &st, dir->st.st_ino, b);
-	fh_adopt(dir->ex, fd, &st, b);
+	fh_adopt(dir, fd, &st, b);
 	fh_to_wire(b, fh_out);
 	if (attr_out)
 		attr_fill(dir->ex, &st, attr_out);

@@ -12,6 +12,7 @@
 #include "cred.h"
 #include "errmap.h"
 #include "fh.h"
+#include "fs.h"
 #include "log.h"
 #include "nfs3.h"
 
@@ -956,6 +957,49 @@ static void test_cached_dir_moved_outside(void **state)
 			 nfs3_strstat(s));
 }
 
+/*
+ * LOOKUP and CREATE hand the object they opened by name to the cache as
+ * proven inside, on the strength of the directory's proof. A directory
+ * moved out between its resolve and the lookup in it must not lend that
+ * proof: the child is outside by then.
+ */
+static void test_adopted_after_parent_moved(void **state)
+{
+	(void)state;
+	mkdir_rel("am");
+	touch_rel("am/f");
+	struct fh_buf hdir;
+	hmake("am", &hdir);
+	struct ut_rpc u;
+	ut_rpc_init(&u, 0, 0);
+	nfs_fh3 w;
+	fh_to_wire(&hdir, &w);
+	struct fsobj *dir;
+	assert_int_equal(fh_resolve(&u.req, &w, &dir), NFS3_OK);
+	if (ex->watch)
+		assert_int_not_equal(dir->proven_epoch, 0);
+
+	char *dst = ut_join(outdir, "am");
+	assert_int_equal(rename(P("am"), dst), 0);
+	int fd;
+	struct stat st;
+	assert_int_equal(fs_open_child(dir->fd, "f", &fd, &st), 0);
+	struct fh_buf hf;
+	assert_int_equal(fh_make(ex, fd, "", &st, dir->st.st_ino, &hf), 0);
+	fh_adopt(dir, fd, &st, &hf);
+	fsobj_put(dir);
+	ut_rpc_done(&u);
+
+	nfsstat3 s = resolve(&hf, NULL);
+	assert_int_equal(rename(dst, P("am")), 0);
+	free(dst);
+	if (s != NFS3ERR_STALE)
+		fail_msg("a file opened in a directory that had just moved outside the export: "
+			 "%s, want STALE",
+			 nfs3_strstat(s));
+	expect_resolves_to(&hf, "am/f");
+}
+
 /* ---- concurrency (meaningful under TSan) ---- */
 
 #define NCONC 8
@@ -1111,6 +1155,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_dir_moved_outside),
 		cmocka_unit_test(test_file_moved_outside),
 		cmocka_unit_test(test_cached_dir_moved_outside),
+		cmocka_unit_test(test_adopted_after_parent_moved),
 		cmocka_unit_test(test_concurrent_resolve),
 		cmocka_unit_test(test_shutdown_with_held_object),
 	};
