@@ -70,6 +70,9 @@ void fh_encode(struct export *ex, const struct stat *st, const struct fh_kh *kh,
  * ownership of fd.
  */
 void fh_adopt(const struct fsobj *dir, int fd, const struct stat *st, const struct fh_buf *fh);
+/* The same for a file the procedure holds open for I/O too (CREATE); takes both. */
+void fh_adopt_io(const struct fsobj *dir, int fd, int io_fd, const struct stat *st,
+		 const struct fh_buf *fh);
 /* Handle for an already open object. */
 int fh_make_obj(struct fsobj *obj, uint64_t parent_ino, struct fh_buf *out);
 

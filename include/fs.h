@@ -60,7 +60,7 @@ void fs_readdir_sweep(double idle_seconds);
  */
 #include <time.h>
 
-/* A regular file (mknodat S_IFREG: no open, so no truncation, no following). */
+/* A new regular file (exclusive: never truncates, never follows); returns it open O_RDWR. */
 int fs_create_file(int dirfd, const char *name, mode_t mode);
 int fs_mkdir(int dirfd, const char *name, mode_t mode);
 /* A symlink whose target is stored byte for byte. */

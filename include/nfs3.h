@@ -23,6 +23,9 @@ nfsstat3 nfs3_resolve_dir(struct req *req, const nfs_fh3 *fh, struct fsobj **out
 /* Build the handle + attributes of (dirfd, name) for a reply; adopts it into the cache. */
 nfsstat3 nfs3_obj_reply(struct req *req, struct fsobj *dir, const char *name, nfs_fh3 *fh_out,
 			fattr3 *attr_out);
+/* The same for a file the procedure just created and holds open (takes io_fd). */
+nfsstat3 nfs3_open_obj_reply(struct req *req, struct fsobj *dir, int io_fd, nfs_fh3 *fh_out,
+			     fattr3 *attr_out);
 /* Whether the export is read-only for this request. */
 bool nfs3_export_ro(const struct req *req);
 /* The server's write verifier (changes at every start). */

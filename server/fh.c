@@ -744,7 +744,8 @@ static uint64_t adopted_epoch(const struct fsobj *dir, const struct stat *st)
 	return now == dir->proven_epoch && epoch_tracks(true, dir->ex, st->st_dev) ? now : 0;
 }
 
-void fh_adopt(const struct fsobj *dir, int fd, const struct stat *st, const struct fh_buf *fh)
+void fh_adopt_io(const struct fsobj *dir, int fd, int io_fd, const struct stat *st,
+		 const struct fh_buf *fh)
 {
 	struct export *ex = dir->ex;
 	uint8_t key[FH_KEYLEN + FH_KH_MAX];
@@ -757,13 +758,31 @@ void fh_adopt(const struct fsobj *dir, int fd, const struct stat *st, const stru
 		o = fsent_new(ex, fd, st, key, keylen);
 		if (!o) {
 			close(fd);
+			if (io_fd >= 0)
+				close(io_fd);
 			return;
 		}
 		o = cache_insert(o);
 	}
 	if (epoch)
 		atomic_store(&o->verified, epoch);
+	if (io_fd >= 0) {
+		pthread_mutex_lock(&o->io_lock);
+		if (o->io_fd < 0) {
+			o->io_fd = io_fd;
+			o->io_flags = O_RDWR;
+			io_fd = -1;
+		}
+		pthread_mutex_unlock(&o->io_lock);
+		if (io_fd >= 0)
+			close(io_fd);
+	}
 	fsent_put(o);
+}
+
+void fh_adopt(const struct fsobj *dir, int fd, const struct stat *st, const struct fh_buf *fh)
+{
+	fh_adopt_io(dir, fd, -1, st, fh);
 }
 
 void fsobj_put(struct fsobj *obj)

@@ -34,23 +34,16 @@ static void proc_fd_path(char *buf, size_t len, int fd)
 
 int fs_create_file(int dirfd, const char *name, mode_t mode)
 {
-	if (mknodat(dirfd, name, S_IFREG | (mode & 07777), 0) == 0)
-		return 0;
-	if (errno != EPERM && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL)
-		return -errno;
 	/*
-	 * Filesystems without mknod for regular files (some FUSE ones): an
-	 * exclusive open creates the same way and, with O_EXCL, fails on any
-	 * existing name, symlinks included, without following it.
+	 * Opened for I/O at once: the WRITE that follows nearly every CREATE
+	 * finds the descriptor in the handle cache. O_EXCL fails on any
+	 * existing name, symlinks included, without following it, and needs no
+	 * mknod support from the filesystem. A new file opens for writing
+	 * whatever mode it was given.
 	 */
-	int fd =
-		openat(dirfd, name,
-		       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-		       mode & 07777);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
+	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+			mode & 07777);
+	return fd < 0 ? -errno : fd;
 }
 
 int fs_mkdir(int dirfd, const char *name, mode_t mode)

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "nfs3.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <string.h>
@@ -63,6 +64,25 @@ nfsstat3 nfs3_resolve_dir(struct req *req, const nfs_fh3 *fh, struct fsobj **out
 	return st;
 }
 
+/* Handle and attributes of the object behind fd (O_PATH; io_fd or -1), both handed to the cache. */
+static nfsstat3 obj_reply_fd(struct req *req, struct fsobj *dir, int fd, int io_fd,
+			     const struct stat *st, nfs_fh3 *fh_out, fattr3 *attr_out)
+{
+	struct fh_buf *b = req_alloc(req, sizeof(*b));
+	if (!b) {
+		close(fd);
+		if (io_fd >= 0)
+			close(io_fd);
+		return NFS3ERR_JUKEBOX;
+	}
+	fh_make(dir->ex, fd, "", st, dir->st.st_ino, b);
+	fh_adopt_io(dir, fd, io_fd, st, b);
+	fh_to_wire(b, fh_out);
+	if (attr_out)
+		attr_fill(dir->ex, st, attr_out);
+	return NFS3_OK;
+}
+
 nfsstat3 nfs3_obj_reply(struct req *req, struct fsobj *dir, const char *name, nfs_fh3 *fh_out,
 			fattr3 *attr_out)
 {
@@ -71,17 +91,23 @@ nfsstat3 nfs3_obj_reply(struct req *req, struct fsobj *dir, const char *name, nf
 	int rc = fs_open_child(dir->fd, name, &fd, &st);
 	if (rc)
 		return nfs3_errno(rc);
-	struct fh_buf *b = req_alloc(req, sizeof(*b));
-	if (!b) {
-		close(fd);
-		return NFS3ERR_JUKEBOX;
+	return obj_reply_fd(req, dir, fd, -1, &st, fh_out, attr_out);
+}
+
+nfsstat3 nfs3_open_obj_reply(struct req *req, struct fsobj *dir, int io_fd, nfs_fh3 *fh_out,
+			     fattr3 *attr_out)
+{
+	struct stat st;
+	/* The O_PATH twin through /proc: the very inode, whatever its name has become. */
+	int fd = fs_reopen(io_fd, O_PATH);
+	if (fd < 0 || fstat(io_fd, &st) < 0) {
+		int rc = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+		close(io_fd);
+		return nfs3_errno(rc);
 	}
-	fh_make(dir->ex, fd, "", &st, dir->st.st_ino, b);
-	fh_adopt(dir, fd, &st, b);
-	fh_to_wire(b, fh_out);
-	if (attr_out)
-		attr_fill(dir->ex, &st, attr_out);
-	return NFS3_OK;
+	return obj_reply_fd(req, dir, fd, io_fd, &st, fh_out, attr_out);
 }
 
 bool nfs3_export_ro(const struct req *req)

@@ -122,14 +122,16 @@ static nfsstat3 sattr_apply(struct fsobj *obj, const sattr3 *sa)
 
 /*
  * Reply handle and attributes for the object just created (or found) as
- * name in dir; applies the sattr3 fields creation could not set.
+ * name in dir, or held open as io_fd (a new regular file; taken; -1 if
+ * none); applies the sattr3 fields creation could not set.
  */
-static nfsstat3 new_obj_reply(struct req *req, struct fsobj *dir, const char *name,
+static nfsstat3 new_obj_reply(struct req *req, struct fsobj *dir, const char *name, int io_fd,
 			      const sattr3 *rest, post_op_fh3 *fh_out, post_op_attr *attr_out)
 {
 	nfs_fh3 *fh = &fh_out->post_op_fh3_u.handle;
 	fattr3 *attr = &attr_out->post_op_attr_u.attributes;
-	nfsstat3 st = nfs3_obj_reply(req, dir, name, fh, attr);
+	nfsstat3 st = io_fd >= 0 ? nfs3_open_obj_reply(req, dir, io_fd, fh, attr)
+				 : nfs3_obj_reply(req, dir, name, fh, attr);
 	if (st != NFS3_OK)
 		return st;
 	/*
@@ -314,23 +316,19 @@ static nfsstat3 create_exclusive(struct req *req, struct fsobj *dir, const char 
 {
 	uint32_t va = be32(verf) & 0x7fffffffu, vm = be32(verf + 4) & 0x7fffffffu;
 	fsobj_write_lock(dir);
-	int rc = fs_create_file(dir->fd, name, 0);
+	int fd = fs_create_file(dir->fd, name, 0);
 	fsobj_write_unlock(dir);
-	if (rc == 0) {
-		int fd;
-		struct stat st;
-		rc = fs_open_child(dir->fd, name, &fd, &st);
-		if (rc == 0) {
-			struct timespec ts[2] = { { (time_t)va, 0 }, { (time_t)vm, 0 } };
-			rc = fs_utimens(fd, ts);
+	if (fd >= 0) {
+		struct timespec ts[2] = { { (time_t)va, 0 }, { (time_t)vm, 0 } };
+		int rc = fs_utimens(fd, ts);
+		if (rc) {
 			close(fd);
-		}
-		if (rc)
 			return nfs3_errno(rc);
-	} else if (rc != -EEXIST) {
-		return nfs3_errno(rc);
+		}
+	} else if (fd != -EEXIST) {
+		return nfs3_errno(fd);
 	}
-	nfsstat3 st = new_obj_reply(req, dir, name, NULL, &ok->obj, &ok->obj_attributes);
+	nfsstat3 st = new_obj_reply(req, dir, name, fd, NULL, &ok->obj, &ok->obj_attributes);
 	if (st != NFS3_OK)
 		return st;
 	const fattr3 *a = &ok->obj_attributes.post_op_attr_u.attributes;
@@ -353,12 +351,12 @@ static nfsstat3 create_file(struct req *req, struct fsobj *dir, const char *name
 	mode_t mode =
 		sa->mode.set_it ? (mode_t)sa->mode.set_mode3_u.mode & 07777 : DEFAULT_FILE_MODE;
 	fsobj_write_lock(dir);
-	int rc = fs_create_file(dir->fd, name, mode);
+	int fd = fs_create_file(dir->fd, name, mode);
 	fsobj_write_unlock(dir);
-	if (rc == 0)
-		return new_obj_reply(req, dir, name, sa, &ok->obj, &ok->obj_attributes);
-	if (rc != -EEXIST || how->mode != UNCHECKED)
-		return nfs3_errno(rc);
+	if (fd >= 0)
+		return new_obj_reply(req, dir, name, fd, sa, &ok->obj, &ok->obj_attributes);
+	if (fd != -EEXIST || how->mode != UNCHECKED)
+		return nfs3_errno(fd);
 
 	/* UNCHECKED over an existing regular file: only a size (truncation) applies. */
 	nfs_fh3 *fh = &ok->obj.post_op_fh3_u.handle;
@@ -435,7 +433,7 @@ void nfs3_mkdir(struct req *req, void *argp, void *resp)
 	if (st == NFS3_OK) {
 		sattr3 rest = *sa;
 		rest.size.set_it = FALSE; /* a directory has no size to set */
-		st = new_obj_reply(req, dir, name, &rest, &ok->obj, &ok->obj_attributes);
+		st = new_obj_reply(req, dir, name, -1, &rest, &ok->obj, &ok->obj_attributes);
 	}
 	res->status = st;
 	if (st == NFS3_OK) {
@@ -473,7 +471,7 @@ void nfs3_symlink(struct req *req, void *argp, void *resp)
 	if (st == NFS3_OK) {
 		sattr3 rest = args->symlink.symlink_attributes;
 		rest.size.set_it = FALSE;
-		st = new_obj_reply(req, dir, name, &rest, &ok->obj, &ok->obj_attributes);
+		st = new_obj_reply(req, dir, name, -1, &rest, &ok->obj, &ok->obj_attributes);
 	}
 	res->status = st;
 	if (st == NFS3_OK) {
@@ -528,7 +526,7 @@ void nfs3_mknod(struct req *req, void *argp, void *resp)
 	if (st == NFS3_OK) {
 		sattr3 rest = *sa;
 		rest.size.set_it = FALSE;
-		st = new_obj_reply(req, dir, name, &rest, &ok->obj, &ok->obj_attributes);
+		st = new_obj_reply(req, dir, name, -1, &rest, &ok->obj, &ok->obj_attributes);
 	}
 	res->status = st;
 	if (st == NFS3_OK) {

@@ -200,6 +200,38 @@ static void test_create_and_ownership(void **state)
 	assert_int_equal(wt_lstat(&wt_env, "sgid/excl_b").st_uid, UID_B);
 }
 
+/*
+ * A file fresh from CREATE is held open for writing by the server (so the
+ * WRITE that follows needs no open): the access checks must not lean on
+ * how that descriptor was opened.
+ */
+static void test_new_file_access(void **state)
+{
+	struct pctx *x = *state;
+	WT_REQUIRE_ROOT();
+	make_fixture();
+	fh_t tmp = L(x, "tmp");
+	fh_t ro = wt_create_ok(x->b, &tmp, "new_ro_b", 0444);
+	fh_t rw = wt_create_ok(x->b, &tmp, "new_644_b", 0644);
+	/* The owner writes even 0444 (knfsd's owner override); others write neither. */
+	assert_nfsstat(st_write(x->a, &ro), NFS3ERR_ACCES);
+	assert_nfsstat(st_write(x->a, &rw), NFS3ERR_ACCES);
+	assert_nfsstat(st_write(x->b, &ro), NFS3_OK);
+	assert_nfsstat(st_write(x->b, &rw), NFS3_OK);
+	assert_nfsstat(st_read(x->a, &rw), NFS3_OK);
+	COMMIT3res cm;
+	ITC_CALL(x->a, wtc_commit(x->a, &rw, 0, 0, &cm));
+	assert_nfsstat(cm.status, NFS3ERR_ACCES);
+	size_t n;
+	unsigned char *c = wt_slurp_bin(P("tmp/new_ro_b"), &n);
+	assert_int_equal(n, 7);
+	assert_memory_equal(c, "written", 7);
+	assert_int_equal(wt_lstat(&wt_env, "tmp/new_ro_b").st_mode & 07777, 0444);
+	/* Made unreadable to others after the create: the cached descriptor grants nothing. */
+	assert_int_equal(chmod(P("tmp/new_644_b"), 0600), 0);
+	assert_nfsstat(st_read(x->a, &rw), NFS3ERR_ACCES);
+}
+
 static void test_read_write_matrix(void **state)
 {
 	struct pctx *x = *state;
@@ -717,7 +749,8 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, psetup, pteardown)
 	const struct CMUnitTest tests[] = {
-		T(test_create_and_ownership),  T(test_read_write_matrix),
+		T(test_create_and_ownership),  T(test_new_file_access),
+		T(test_read_write_matrix),
 		T(test_remove_rename_matrix),  T(test_setattr_matrix),
 		T(test_access_per_caller),     T(test_mknod_matrix),
 		T(test_concurrent_identities), T(test_all_squash),
