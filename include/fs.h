@@ -14,6 +14,13 @@
 
 /* Open a child as O_PATH without following a final symlink. */
 int fs_open_child(int dirfd, const char *name, int *fd_out, struct stat *st);
+/*
+ * fd's magic link as a name relative to the returned directory (an open
+ * /proc/self/fd, shared): the object itself, reached with no name lookup
+ * and no path walk. -ENOENT without /proc.
+ */
+#define FS_PROC_NAME 16
+int fs_proc_link(int fd, char name[FS_PROC_NAME]);
 /* What /proc says fd's object is called now (readlink of its magic link): length or -errno. */
 ssize_t fs_fd_path(int fd, char *buf, size_t len);
 /* Open fd's object anew, through its /proc magic link (no name lookup): fd or -errno. */

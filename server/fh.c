@@ -275,8 +275,26 @@ static void obj_free(struct fsent *o)
 	free(o);
 }
 
+/*
+ * Entries unhashed with no reference left, to be freed once C.lock is
+ * released: closing a descriptor that was written can take a while, and
+ * every request waits on C.lock.
+ */
+struct dead {
+	struct fsent *list;
+};
+
+static void dead_free(struct dead *d)
+{
+	while (d->list) {
+		struct fsent *o = d->list;
+		d->list = o->hnext;
+		obj_free(o);
+	}
+}
+
 /* Remove from the table; freed when the last reference goes. Lock held. */
-static void cache_unhash(struct fsent *o)
+static void cache_unhash(struct fsent *o, struct dead *d)
 {
 	if (o->unhashed)
 		return;
@@ -290,8 +308,10 @@ static void cache_unhash(struct fsent *o)
 	lru_unlink(o);
 	o->unhashed = true;
 	C.count--;
-	if (o->refs == 0)
-		obj_free(o);
+	if (o->refs == 0) {
+		o->hnext = d->list;
+		d->list = o;
+	}
 }
 
 static struct fsent *cache_lookup(const uint8_t *key, unsigned keylen, unsigned exidx, uint64_t ino)
@@ -328,13 +348,15 @@ static struct fsent *cache_insert(struct fsent *o)
 	lru_push_front(o);
 	C.count++;
 	/* Evict the least recently used objects nobody holds. */
+	struct dead d = { NULL };
 	for (struct fsent *v = C.lru_tail; v && C.count > C.max;) {
 		struct fsent *prev = v->lprev;
 		if (v->refs == 0)
-			cache_unhash(v);
+			cache_unhash(v, &d);
 		v = prev;
 	}
 	pthread_mutex_unlock(&C.lock);
+	dead_free(&d);
 	return o;
 }
 
@@ -352,51 +374,94 @@ static void fsent_put(struct fsent *o)
 
 void fh_forget(struct export *ex, dev_t dev, ino_t ino)
 {
+	struct dead d = { NULL };
 	pthread_mutex_lock(&C.lock);
 	struct fsent *o = C.buckets[bucket_of(ex->idx, ino)], *next;
 	for (; o; o = next) {
 		next = o->hnext;
 		if (o->ex == ex && o->ino == ino && o->dev == dev)
-			cache_unhash(o);
+			cache_unhash(o, &d);
 	}
 	pthread_mutex_unlock(&C.lock);
+	dead_free(&d);
 	fs_readdir_forget(dev, ino);
 }
 
+/* What the sweep found an entry to need, decided without C.lock. */
+enum sweep_verdict { SWEEP_KEEP, SWEEP_GONE };
+
+/*
+ * Every 5 s, over the whole cache: held entries are skipped, and the
+ * fstat of each of the others is made without C.lock (thousands of them
+ * would keep every request waiting for milliseconds). The references the
+ * sweep takes meanwhile keep the entries alive; an idle descriptor is
+ * only closed where the sweep's is the only reference, under the lock.
+ */
 void fh_cache_sweep(double idle_seconds)
 {
-	double now = mono_s();
 	pthread_mutex_lock(&C.lock);
-	for (struct fsent *o = C.lru_tail, *prev; o; o = prev) {
-		prev = o->lprev;
-		if (o->refs != 0)
-			continue;
-		struct stat st;
-		if (fstat(o->fd, &st) < 0 || st.st_nlink == 0) {
-			/* Removed behind our back: let the space go. */
-			cache_unhash(o);
-			continue;
+	unsigned n = 0, cap = C.count;
+	struct fsent **v = cap ? malloc(cap * sizeof(*v)) : NULL;
+	for (struct fsent *o = C.lru_tail; v && o && n < cap; o = o->lprev) {
+		if (o->refs == 0) {
+			o->refs++;
+			v[n++] = o;
 		}
-		if (o->io_fd >= 0 && now - o->last_used > idle_seconds) {
-			close(o->io_fd);
+	}
+	pthread_mutex_unlock(&C.lock);
+	if (!v)
+		return;
+	uint8_t *verdict = malloc(n ? n : 1);
+	for (unsigned i = 0; i < n; i++) {
+		struct stat st;
+		bool gone = fstat(v[i]->fd, &st) < 0 || st.st_nlink == 0;
+		if (verdict)
+			verdict[i] = gone ? SWEEP_GONE : SWEEP_KEEP;
+	}
+
+	double now = mono_s();
+	struct dead d = { NULL };
+	int *idle_fds = malloc(2 * (size_t)(n ? n : 1) * sizeof(int));
+	unsigned nidle = 0;
+	pthread_mutex_lock(&C.lock);
+	for (unsigned i = 0; i < n; i++) {
+		struct fsent *o = v[i];
+		bool last = --o->refs == 0;
+		if (o->unhashed) {
+			if (last) {
+				o->hnext = d.list;
+				d.list = o;
+			}
+		} else if (verdict && verdict[i] == SWEEP_GONE) {
+			cache_unhash(o, &d); /* removed behind our back: let the space go */
+		} else if (last && idle_fds && o->io_fd >= 0 && now - o->last_used > idle_seconds) {
+			idle_fds[nidle++] = o->io_fd;
 			o->io_fd = -1;
 			if (o->io_fd_old >= 0)
-				close(o->io_fd_old);
+				idle_fds[nidle++] = o->io_fd_old;
 			o->io_fd_old = -1;
 		}
 	}
 	pthread_mutex_unlock(&C.lock);
+	for (unsigned i = 0; i < nidle; i++)
+		close(idle_fds[i]);
+	dead_free(&d);
+	free(idle_fds);
+	free(verdict);
+	free(v);
 }
 
 void fh_shutdown(void)
 {
+	struct dead d = { NULL };
 	pthread_mutex_lock(&C.lock);
 	while (C.lru_head) {
 		struct fsent *o = C.lru_head;
 		/* Frees it unless a request still holds it (then the last put does). */
-		cache_unhash(o);
+		cache_unhash(o, &d);
 	}
 	pthread_mutex_unlock(&C.lock);
+	dead_free(&d);
 }
 
 /* ---- resolution ---- */
@@ -699,9 +764,11 @@ static nfsstat3 fh_lookup_or_open(const uint8_t *h, unsigned len, struct export 
 		 * Gone, or moved where the cached descriptor no longer proves it is
 		 * inside: forget it and look again from the handle.
 		 */
+		struct dead d = { NULL };
 		pthread_mutex_lock(&C.lock);
-		cache_unhash(o);
+		cache_unhash(o, &d); /* held by us: not dead yet */
 		pthread_mutex_unlock(&C.lock);
+		dead_free(&d);
 		fsent_put(o);
 		if (!alive)
 			return NFS3ERR_STALE;

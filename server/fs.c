@@ -81,24 +81,29 @@ static int proc_fd_dir(void)
 	return atomic_load(&P.dirfd);
 }
 
+int fs_proc_link(int fd, char name[FS_PROC_NAME])
+{
+	snprintf(name, FS_PROC_NAME, "%d", fd);
+	int dir = proc_fd_dir();
+	return dir < 0 ? -ENOENT : dir; /* ENOENT: no /proc */
+}
+
 ssize_t fs_fd_path(int fd, char *buf, size_t len)
 {
-	char name[16];
-	snprintf(name, sizeof(name), "%d", fd);
-	int dir = proc_fd_dir();
+	char name[FS_PROC_NAME];
+	int dir = fs_proc_link(fd, name);
 	if (dir < 0)
-		return -ENOENT; /* no /proc */
+		return dir;
 	ssize_t n = readlinkat(dir, name, buf, len);
 	return n < 0 ? -errno : n;
 }
 
 int fs_reopen(int fd, int flags)
 {
-	char name[16];
-	snprintf(name, sizeof(name), "%d", fd);
-	int dir = proc_fd_dir();
+	char name[FS_PROC_NAME];
+	int dir = fs_proc_link(fd, name);
 	if (dir < 0)
-		return -ENOENT;
+		return dir;
 	int nfd = openat(dir, name, flags | O_CLOEXEC);
 	if (nfd < 0)
 		return -errno;

@@ -1,9 +1,9 @@
 /*
  * Filesystem layer, write side: descriptor-relative calls only, never a
  * path built from client input, never following a symlink in the last
- * component. The only paths used are /proc/self/fd/N magic links, which
- * name an already open object without any name lookup. Returns 0 / a
- * count, or -errno.
+ * component. The only names not from a client are magic links in
+ * /proc/self/fd (fs_proc_link), which reach an already open object.
+ * Returns 0 / a count, or -errno.
  */
 #define _GNU_SOURCE
 #include "fs.h"
@@ -27,11 +27,6 @@ static int neg_errno(int rc)
 	return rc < 0 ? -errno : 0;
 }
 
-static void proc_fd_path(char *buf, size_t len, int fd)
-{
-	snprintf(buf, len, "/proc/self/fd/%d", fd);
-}
-
 int fs_create_file(int dirfd, const char *name, mode_t mode)
 {
 	/*
@@ -43,7 +38,9 @@ int fs_create_file(int dirfd, const char *name, mode_t mode)
 	 */
 	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
 			mode & 07777);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	return fd;
 }
 
 int fs_mkdir(int dirfd, const char *name, mode_t mode)
@@ -79,9 +76,11 @@ int fs_link(int fd, int dirfd, const char *name)
 	 * the same inode (a symlink included: the magic link ends on it) and
 	 * leaves the kernel's checks, protected_hardlinks among them, to the caller.
 	 */
-	char path[64];
-	proc_fd_path(path, sizeof(path), fd);
-	return neg_errno(linkat(AT_FDCWD, path, dirfd, name, AT_SYMLINK_FOLLOW));
+	char link[FS_PROC_NAME];
+	int proc = fs_proc_link(fd, link);
+	if (proc < 0)
+		return proc;
+	return neg_errno(linkat(proc, link, dirfd, name, AT_SYMLINK_FOLLOW));
 }
 
 int fs_chown(int fd, uid_t uid, gid_t gid)
@@ -104,11 +103,13 @@ int fs_chmod(int fd, mode_t mode)
 	if (syscall(SYS_fchmodat2, fd, "", mode & 07777, AT_EMPTY_PATH) == 0)
 		return 0;
 	int first = errno;
-	char path[64];
-	proc_fd_path(path, sizeof(path), fd);
-	if (chmod(path, mode & 07777) == 0)
+	char link[FS_PROC_NAME];
+	int proc = fs_proc_link(fd, link);
+	if (proc < 0)
+		return -first;
+	if (fchmodat(proc, link, mode & 07777, 0) == 0)
 		return 0;
-	return errno == ENOENT ? -first : -errno; /* ENOENT: no /proc */
+	return -errno;
 }
 
 int fs_utimens(int fd, const struct timespec ts[2])
@@ -123,9 +124,11 @@ int fs_utimens(int fd, const struct timespec ts[2])
 		return -errno;
 	if (S_ISLNK(st.st_mode))
 		return -EOPNOTSUPP;
-	char path[64];
-	proc_fd_path(path, sizeof(path), fd);
-	return neg_errno(utimensat(AT_FDCWD, path, ts, 0));
+	char link[FS_PROC_NAME];
+	int proc = fs_proc_link(fd, link);
+	if (proc < 0)
+		return proc;
+	return neg_errno(utimensat(proc, link, ts, 0));
 }
 
 int fs_truncate(int iofd, uint64_t size)

@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -640,6 +641,72 @@ static void test_cache_sweep_and_forget(void **state)
 	expect_status(&h, NFS3ERR_STALE, "removed, swept");
 }
 
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* Resolve, open for I/O, let go; returns the entry's two descriptors. */
+static void touch_and_release(const char *rel, struct fh_buf *h, int *path_fd, int *io_fd)
+{
+	touch_rel(rel);
+	hmake(rel, h);
+	struct ut_rpc u;
+	ut_rpc_init(&u, 0, 0);
+	nfs_fh3 w;
+	fh_to_wire(h, &w);
+	struct fsobj *obj;
+	assert_int_equal(fh_resolve(&u.req, &w, &obj), NFS3_OK);
+	*path_fd = obj->fd;
+	*io_fd = fsobj_io_fd(obj, true);
+	assert_true(*io_fd >= 0);
+	fsobj_put(obj);
+	ut_rpc_done(&u);
+}
+
+/*
+ * The sweep closes the I/O descriptors of idle entries and drops entries
+ * whose file was removed behind the server, but never touches an entry a
+ * request holds.
+ */
+static void test_sweep_releases_idle_and_removed(void **state)
+{
+	(void)state;
+	struct fh_buf hi, hr, hh;
+	int idle_path, idle_io, rm_path, rm_io, held_path, held_io;
+	touch_and_release("sw_idle", &hi, &idle_path, &idle_io);
+	touch_and_release("sw_rm", &hr, &rm_path, &rm_io);
+	touch_and_release("sw_held", &hh, &held_path, &held_io);
+	struct ut_rpc u;
+	ut_rpc_init(&u, 0, 0);
+	nfs_fh3 w;
+	fh_to_wire(&hh, &w);
+	struct fsobj *held;
+	assert_int_equal(fh_resolve(&u.req, &w, &held), NFS3_OK);
+	assert_int_equal(fsobj_io_fd(held, true), held_io);
+	assert_int_equal(unlink(P("sw_rm")), 0);
+
+	fh_cache_sweep(0);
+	bool idle_io_open = fd_open(idle_io), idle_path_open = fd_open(idle_path);
+	bool rm_open = fd_open(rm_path) || fd_open(rm_io);
+	bool held_open = fd_open(held_io) && fd_open(held_path);
+	struct stat a, b;
+	bool held_same = held_open && fstat(held_io, &a) == 0 && lstat(P("sw_held"), &b) == 0 &&
+			 a.st_ino == b.st_ino;
+	fsobj_put(held);
+	ut_rpc_done(&u);
+	if (idle_io_open)
+		fail_msg("an idle entry's I/O descriptor survived the sweep");
+	if (!idle_path_open)
+		fail_msg("the sweep dropped an idle entry whose file still exists");
+	if (rm_open)
+		fail_msg("an entry whose file was removed survived the sweep");
+	if (!held_same)
+		fail_msg("the sweep closed the descriptors of an entry a request holds");
+	expect_resolves_to(&hi, "sw_idle");
+	expect_status(&hr, NFS3ERR_STALE, "removed, swept");
+}
+
 static void test_rename_within_export(void **state)
 {
 	(void)state;
@@ -1018,14 +1085,28 @@ static void *conc_worker(void *arg)
 			if (fh_resolve(&u.req, &w, &obj) != NFS3_OK) {
 				(*bad)++;
 			} else {
-				struct stat st;
+				struct stat st, io;
 				if (fstat(obj->fd, &st) != 0 || st.st_ino != obj->st.st_ino)
+					(*bad)++;
+				/* A held entry's I/O descriptor stays open and names the same file. */
+				int fd = fsobj_io_fd(obj, false);
+				if (fd < 0 || fstat(fd, &io) != 0 || io.st_ino != obj->st.st_ino)
 					(*bad)++;
 				fsobj_put(obj);
 			}
 			ut_rpc_done(&u);
 		}
 	}
+	return NULL;
+}
+
+static atomic_bool conc_done;
+
+static void *conc_sweeper(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&conc_done))
+		fh_cache_sweep(0);
 	return NULL;
 }
 
@@ -1040,14 +1121,19 @@ static void test_concurrent_resolve(void **state)
 		hmake(name, &conc_h[j]);
 	}
 	fh_shutdown();
-	pthread_t th[4];
+	pthread_t th[4], sw;
 	unsigned bad[4] = { 0 };
+	atomic_store(&conc_done, false);
+	/* The sweep's unlocked phase races the resolves (TSan checks the rest). */
+	assert_int_equal(pthread_create(&sw, NULL, conc_sweeper, NULL), 0);
 	for (int t = 0; t < 4; t++)
 		assert_int_equal(pthread_create(&th[t], NULL, conc_worker, &bad[t]), 0);
 	for (int t = 0; t < 4; t++) {
 		pthread_join(th[t], NULL);
 		assert_int_equal(bad[t], 0);
 	}
+	atomic_store(&conc_done, true);
+	pthread_join(sw, NULL);
 }
 
 static void test_shutdown_with_held_object(void **state)
@@ -1150,6 +1236,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_forged_with_key),
 		cmocka_unit_test(test_removed_is_stale),
 		cmocka_unit_test(test_cache_sweep_and_forget),
+		cmocka_unit_test(test_sweep_releases_idle_and_removed),
 		cmocka_unit_test(test_rename_within_export),
 		cmocka_unit_test(test_key_persists),
 		cmocka_unit_test(test_dir_moved_outside),
