@@ -59,6 +59,8 @@ void nfs3_commit(struct req *req, void *args, void *res);
 
 /* WRITE arguments decoded in place: data points into the received record. */
 bool_t xdr_WRITE3args_inplace(XDR *xdrs, WRITE3args *args);
+/* READDIRPLUS3res, encoded with each fattr3 inlined (server/xdr_fast.c); other ops: rpcgen's. */
+bool_t xdr_READDIRPLUS3res_fast(XDR *xdrs, READDIRPLUS3res *res);
 bool_t xdr_WRITE3args_free(XDR *xdrs, WRITE3args *args);
 
 #endif

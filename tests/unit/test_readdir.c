@@ -99,6 +99,38 @@ static size_t encoded_size(xdrproc_t proc, void *res)
 	return n;
 }
 
+/*
+ * The server encodes READDIRPLUS with its own inlined encoder: it must be
+ * rpcgen's bytes exactly, and fail where rpcgen's fails (a buffer too small).
+ */
+static void expect_fast_encoding(READDIRPLUS3res *r)
+{
+	size_t n = xdr_sizeof((xdrproc_t)xdr_READDIRPLUS3res, r);
+	/* The reply buffer is sized with it when the first guess is short. */
+	assert_int_equal(xdr_sizeof((xdrproc_t)xdr_READDIRPLUS3res_fast, r), n);
+	char *want = calloc(1, n + 64), *got = calloc(1, n + 64);
+	assert_non_null(want);
+	assert_non_null(got);
+	XDR x;
+	xdrmem_create(&x, want, (u_int)n, XDR_ENCODE);
+	assert_true(xdr_READDIRPLUS3res(&x, r));
+	xdr_destroy(&x);
+	xdrmem_create(&x, got, (u_int)n, XDR_ENCODE);
+	assert_true(xdr_READDIRPLUS3res_fast(&x, r));
+	u_int used = xdr_getpos(&x);
+	xdr_destroy(&x);
+	assert_int_equal(used, n);
+	assert_memory_equal(got, want, n);
+	for (size_t cut = 4; cut < n; cut += n / 7 + 1) {
+		xdrmem_create(&x, got, (u_int)(n - cut), XDR_ENCODE);
+		if (xdr_READDIRPLUS3res_fast(&x, r))
+			fail_msg("encoded %zu bytes into %zu", n, n - cut);
+		xdr_destroy(&x);
+	}
+	free(want);
+	free(got);
+}
+
 static nfsstat3 do_readdir(const struct fh_buf *dir, uint64_t cookie, uint32_t count,
 			   struct page *pg)
 {
@@ -150,6 +182,7 @@ static nfsstat3 do_readdirplus(const struct fh_buf *dir, uint64_t cookie, uint32
 	a.dircount = dircount;
 	a.maxcount = maxcount;
 	nfs3_readdirplus(&u.req, &a, &r);
+	expect_fast_encoding(&r);
 	pg->encoded = encoded_size((xdrproc_t)xdr_READDIRPLUS3res, &r);
 	if (r.status == NFS3_OK) {
 		READDIRPLUS3resok *ok = &r.READDIRPLUS3res_u.resok;
@@ -874,6 +907,54 @@ static void test_interleaved_listings(void **state)
  * A listing stopped part way keeps its open directory stream; a caller who
  * may not read the directory must not be able to continue through it.
  */
+/* Shapes a real listing rarely has: entries without attributes or handle, failures. */
+static void test_fast_encoding_shapes(void **state)
+{
+	(void)state;
+	entryplus3 e[3];
+	memset(e, 0, sizeof(e));
+	char n0[] = "a", n1[] = "bcdef", n2[] = "no-attrs";
+	char *names[3] = { n0, n1, n2 };
+	uint8_t fh[28];
+	for (size_t i = 0; i < sizeof(fh); i++)
+		fh[i] = (uint8_t)(i * 37 + 1);
+	for (int i = 0; i < 3; i++) {
+		e[i].fileid = 0x0102030405060708ull + (uint64_t)i;
+		e[i].name.filename3_val = names[i];
+		e[i].name.filename3_len = (u_int)strlen(names[i]);
+		e[i].cookie = 0xfedcba9876543210ull - (uint64_t)i;
+		e[i].nextentry = i < 2 ? &e[i + 1] : NULL;
+	}
+	fattr3 *a = &e[0].name_attributes.post_op_attr_u.attributes;
+	e[0].name_attributes.attributes_follow = TRUE;
+	*a = (fattr3){ .type = NF3CHR, .mode = 04755, .nlink = 3, .uid = 0xfffffffe, .gid = 7,
+		       .size = 0x8000000000000001ull, .used = 4096, .rdev = { 10, 200 },
+		       .fsid = 0xabcdefull, .fileid = 0x0102030405060708ull,
+		       .atime = { 1, 999999999 }, .mtime = { 0x7fffffff, 0 },
+		       .ctime = { 0xffffffff, 1 } };
+	e[0].name_handle.handle_follows = TRUE;
+	e[0].name_handle.post_op_fh3_u.handle.data.data_val = (char *)fh;
+	e[0].name_handle.post_op_fh3_u.handle.data.data_len = 27; /* padded on the wire */
+	e[1].name_attributes = e[0].name_attributes; /* attributes, no handle */
+	READDIRPLUS3res r;
+	memset(&r, 0, sizeof(r));
+	r.status = NFS3_OK;
+	READDIRPLUS3resok *ok = &r.READDIRPLUS3res_u.resok;
+	ok->dir_attributes = e[0].name_attributes;
+	memcpy(ok->cookieverf, "cookieve", NFS3_COOKIEVERFSIZE);
+	ok->reply.entries = e;
+	ok->reply.eof = TRUE;
+	expect_fast_encoding(&r);
+	ok->reply.entries = NULL; /* an empty page */
+	ok->dir_attributes.attributes_follow = FALSE;
+	expect_fast_encoding(&r);
+	memset(&r, 0, sizeof(r));
+	r.status = NFS3ERR_BAD_COOKIE;
+	expect_fast_encoding(&r);
+	r.READDIRPLUS3res_u.resfail.dir_attributes = e[0].name_attributes;
+	expect_fast_encoding(&r);
+}
+
 static void test_kept_stream_needs_permission(void **state)
 {
 	(void)state;
@@ -933,6 +1014,7 @@ int main(void)
 		cmocka_unit_test(test_udp_clamp),
 		cmocka_unit_test(test_interleaved_listings),
 		cmocka_unit_test(test_kept_stream_needs_permission),
+		cmocka_unit_test(test_fast_encoding_shapes),
 	};
 	return cmocka_run_group_tests_name("readdir", tests, setup, teardown);
 }
