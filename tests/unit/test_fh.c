@@ -134,6 +134,17 @@ static nfsstat3 resolve(const struct fh_buf *b, struct stat *st_out)
 	return resolve_raw(b->data, b->len, st_out, NULL);
 }
 
+/* Resolve and keep holding the object (as a request does) until ut_rpc_done. */
+static struct fsobj *hold(const struct fh_buf *b, struct ut_rpc *u)
+{
+	ut_rpc_init(u, 0, 0);
+	nfs_fh3 w;
+	fh_to_wire(b, &w);
+	struct fsobj *obj;
+	assert_int_equal(fh_resolve(&u->req, &w, &obj), NFS3_OK);
+	return obj;
+}
+
 static void expect_resolves_to(const struct fh_buf *b, const char *rel)
 {
 	struct stat want, got;
@@ -652,11 +663,7 @@ static void touch_and_release(const char *rel, struct fh_buf *h, int *path_fd, i
 	touch_rel(rel);
 	hmake(rel, h);
 	struct ut_rpc u;
-	ut_rpc_init(&u, 0, 0);
-	nfs_fh3 w;
-	fh_to_wire(h, &w);
-	struct fsobj *obj;
-	assert_int_equal(fh_resolve(&u.req, &w, &obj), NFS3_OK);
+	struct fsobj *obj = hold(h, &u);
 	*path_fd = obj->fd;
 	*io_fd = fsobj_io_fd(obj, true);
 	assert_true(*io_fd >= 0);
@@ -678,11 +685,7 @@ static void test_sweep_releases_idle_and_removed(void **state)
 	touch_and_release("sw_rm", &hr, &rm_path, &rm_io);
 	touch_and_release("sw_held", &hh, &held_path, &held_io);
 	struct ut_rpc u;
-	ut_rpc_init(&u, 0, 0);
-	nfs_fh3 w;
-	fh_to_wire(&hh, &w);
-	struct fsobj *held;
-	assert_int_equal(fh_resolve(&u.req, &w, &held), NFS3_OK);
+	struct fsobj *held = hold(&hh, &u);
 	assert_int_equal(fsobj_io_fd(held, true), held_io);
 	assert_int_equal(unlink(P("sw_rm")), 0);
 
@@ -1038,11 +1041,7 @@ static void test_adopted_after_parent_moved(void **state)
 	struct fh_buf hdir;
 	hmake("am", &hdir);
 	struct ut_rpc u;
-	ut_rpc_init(&u, 0, 0);
-	nfs_fh3 w;
-	fh_to_wire(&hdir, &w);
-	struct fsobj *dir;
-	assert_int_equal(fh_resolve(&u.req, &w, &dir), NFS3_OK);
+	struct fsobj *dir = hold(&hdir, &u);
 	if (ex->watch)
 		assert_int_not_equal(dir->proven_epoch, 0);
 
