@@ -67,12 +67,11 @@ void fh_encode(struct export *ex, const struct stat *st, const struct fh_kh *kh,
  * Put an object a procedure just opened by name in dir (LOOKUP, CREATE...)
  * into the cache under its handle, so the client's next call needs no
  * open_by_handle_at, nor a proof that it lies inside the export. Takes
- * ownership of fd.
+ * ownership of fd, and of io_fd (-1 if none): a descriptor the procedure
+ * holds open for I/O too (CREATE), kept as the entry's.
  */
-void fh_adopt(const struct fsobj *dir, int fd, const struct stat *st, const struct fh_buf *fh);
-/* The same for a file the procedure holds open for I/O too (CREATE); takes both. */
-void fh_adopt_io(const struct fsobj *dir, int fd, int io_fd, const struct stat *st,
-		 const struct fh_buf *fh);
+void fh_adopt(const struct fsobj *dir, int fd, int io_fd, const struct stat *st,
+	      const struct fh_buf *fh);
 /* Handle for an already open object. */
 int fh_make_obj(struct fsobj *obj, uint64_t parent_ino, struct fh_buf *out);
 

@@ -387,67 +387,65 @@ void fh_forget(struct export *ex, dev_t dev, ino_t ino)
 	fs_readdir_forget(dev, ino);
 }
 
-/* What the sweep found an entry to need, decided without C.lock. */
-enum sweep_verdict { SWEEP_KEEP, SWEEP_GONE };
-
 /*
  * Every 5 s, over the whole cache: held entries are skipped, and the
  * fstat of each of the others is made without C.lock (thousands of them
  * would keep every request waiting for milliseconds). The references the
  * sweep takes meanwhile keep the entries alive; an idle descriptor is
- * only closed where the sweep's is the only reference, under the lock.
+ * only detached where the sweep's is the only reference, under the lock,
+ * and closed after it.
  */
+struct sweep_item {
+	struct fsent *o;
+	bool gone;
+	int idle_fd[2];
+};
+
 void fh_cache_sweep(double idle_seconds)
 {
 	pthread_mutex_lock(&C.lock);
 	unsigned n = 0, cap = C.count;
-	struct fsent **v = cap ? malloc(cap * sizeof(*v)) : NULL;
+	struct sweep_item *v = cap ? calloc(cap, sizeof(*v)) : NULL;
 	for (struct fsent *o = C.lru_tail; v && o && n < cap; o = o->lprev) {
 		if (o->refs == 0) {
 			o->refs++;
-			v[n++] = o;
+			v[n++].o = o;
 		}
 	}
 	pthread_mutex_unlock(&C.lock);
 	if (!v)
 		return;
-	uint8_t *verdict = malloc(n ? n : 1);
 	for (unsigned i = 0; i < n; i++) {
 		struct stat st;
-		bool gone = fstat(v[i]->fd, &st) < 0 || st.st_nlink == 0;
-		if (verdict)
-			verdict[i] = gone ? SWEEP_GONE : SWEEP_KEEP;
+		v[i].gone = fstat(v[i].o->fd, &st) < 0 || st.st_nlink == 0;
 	}
 
 	double now = mono_s();
 	struct dead d = { NULL };
-	int *idle_fds = malloc(2 * (size_t)(n ? n : 1) * sizeof(int));
-	unsigned nidle = 0;
 	pthread_mutex_lock(&C.lock);
 	for (unsigned i = 0; i < n; i++) {
-		struct fsent *o = v[i];
+		struct fsent *o = v[i].o;
 		bool last = --o->refs == 0;
+		v[i].idle_fd[0] = v[i].idle_fd[1] = -1;
 		if (o->unhashed) {
 			if (last) {
 				o->hnext = d.list;
 				d.list = o;
 			}
-		} else if (verdict && verdict[i] == SWEEP_GONE) {
+		} else if (v[i].gone) {
 			cache_unhash(o, &d); /* removed behind our back: let the space go */
-		} else if (last && idle_fds && o->io_fd >= 0 && now - o->last_used > idle_seconds) {
-			idle_fds[nidle++] = o->io_fd;
-			o->io_fd = -1;
-			if (o->io_fd_old >= 0)
-				idle_fds[nidle++] = o->io_fd_old;
-			o->io_fd_old = -1;
+		} else if (last && o->io_fd >= 0 && now - o->last_used > idle_seconds) {
+			v[i].idle_fd[0] = o->io_fd;
+			v[i].idle_fd[1] = o->io_fd_old;
+			o->io_fd = o->io_fd_old = -1;
 		}
 	}
 	pthread_mutex_unlock(&C.lock);
-	for (unsigned i = 0; i < nidle; i++)
-		close(idle_fds[i]);
+	for (unsigned i = 0; i < n; i++)
+		for (int k = 0; k < 2; k++)
+			if (v[i].idle_fd[k] >= 0)
+				close(v[i].idle_fd[k]);
 	dead_free(&d);
-	free(idle_fds);
-	free(verdict);
 	free(v);
 }
 
@@ -811,8 +809,8 @@ static uint64_t adopted_epoch(const struct fsobj *dir, const struct stat *st)
 	return now == dir->proven_epoch && epoch_tracks(true, dir->ex, st->st_dev) ? now : 0;
 }
 
-void fh_adopt_io(const struct fsobj *dir, int fd, int io_fd, const struct stat *st,
-		 const struct fh_buf *fh)
+void fh_adopt(const struct fsobj *dir, int fd, int io_fd, const struct stat *st,
+	      const struct fh_buf *fh)
 {
 	struct export *ex = dir->ex;
 	uint8_t key[FH_KEYLEN + FH_KH_MAX];
@@ -845,11 +843,6 @@ void fh_adopt_io(const struct fsobj *dir, int fd, int io_fd, const struct stat *
 			close(io_fd);
 	}
 	fsent_put(o);
-}
-
-void fh_adopt(const struct fsobj *dir, int fd, const struct stat *st, const struct fh_buf *fh)
-{
-	fh_adopt_io(dir, fd, -1, st, fh);
 }
 
 void fsobj_put(struct fsobj *obj)

@@ -76,7 +76,7 @@ static nfsstat3 obj_reply_fd(struct req *req, struct fsobj *dir, int fd, int io_
 		return NFS3ERR_JUKEBOX;
 	}
 	fh_make(dir->ex, fd, "", st, dir->st.st_ino, b);
-	fh_adopt_io(dir, fd, io_fd, st, b);
+	fh_adopt(dir, fd, io_fd, st, b);
 	fh_to_wire(b, fh_out);
 	if (attr_out)
 		attr_fill(dir->ex, st, attr_out);

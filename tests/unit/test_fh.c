@@ -1052,7 +1052,7 @@ static void test_adopted_after_parent_moved(void **state)
 	assert_int_equal(fs_open_child(dir->fd, "f", &fd, &st), 0);
 	struct fh_buf hf;
 	assert_int_equal(fh_make(ex, fd, "", &st, dir->st.st_ino, &hf), 0);
-	fh_adopt(dir, fd, &st, &hf);
+	fh_adopt(dir, fd, -1, &st, &hf);
 	fsobj_put(dir);
 	ut_rpc_done(&u);
 
