@@ -14,7 +14,7 @@
 #ifndef LOOPNFS_FH_DIRCACHE_H
 #define LOOPNFS_FH_DIRCACHE_H
 
-#include "fh.h"
+#include "backend.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,14 +37,14 @@ struct dhc_dir *dhc_acquire(dev_t dev, ino_t ino, const struct timespec *ctime,
 			    const struct timespec *now);
 void dhc_release(struct dhc_dir *d);
 /* The kernel handle cached for entry inode ino of d. */
-bool dhc_get(struct dhc_dir *d, uint64_t ino, struct fh_kh *out);
+bool dhc_get(struct dhc_dir *d, uint64_t ino, struct pt_kh *out);
 /* Remember one; silently dropped when the budget is spent. */
-void dhc_put(struct dhc_dir *d, uint64_t ino, const struct fh_kh *kh);
+void dhc_put(struct dhc_dir *d, uint64_t ino, const struct pt_kh *kh);
 /*
  * The handle of entry name (attributes st, just taken) of directory dirfd
  * held as d (may be NULL): from the cache, or from the kernel and then cached.
  */
-void dhc_make_fh(struct dhc_dir *d, struct export *ex, int dirfd, const char *name,
+void dhc_make_fh(struct dhc_dir *d, const struct export *ex, int dirfd, const char *name,
 		 const struct stat *st, struct fh_buf *out);
 /* Free the tables of directories not listed for idle_seconds (0: all). */
 void dhc_sweep(double idle_seconds);

@@ -26,11 +26,18 @@ ssize_t fs_fd_path(int fd, char *buf, size_t len);
 /* Open fd's object anew, through its /proc magic link (no name lookup): fd or -errno. */
 int fs_reopen(int fd, int flags);
 int fs_readlink(int fd, char *buf, size_t len);
+/*
+ * Open the directory at a relative path below dirfd (O_PATH), never leaving
+ * it: no "..", symlink or mount crossing out (openat2 RESOLVE_BENEATH).
+ */
+int fs_open_beneath(int dirfd, const char *path);
+/* Read up to len bytes at off (short only at the end of the file): bytes or -errno. */
+ssize_t fs_pread(int iofd, void *buf, size_t len, uint64_t off);
 /* Access check for the thread's current identity (faccessat2, AT_EACCESS). */
 int fs_access(int fd, int mode);
 
 struct fs_dirent {
-	const char *name;
+	const char *name; /* NUL-terminated */
 	size_t namelen;
 	uint64_t ino;
 	uint64_t cookie; /* the directory position after this entry */

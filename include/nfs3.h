@@ -5,6 +5,7 @@
 #include "fh.h"
 #include "nfs3_prot.h"
 #include "req.h"
+#include "vfs.h"
 
 #define NFS3_MAXNAMLEN 255
 #define NFS3_MAXPATHLEN 4096
@@ -16,23 +17,30 @@
 /* Name checks. Returns NFS3_OK and a NUL-terminated copy (request arena). */
 #define NAME_ALLOW_DOTS 1u /* LOOKUP: "." and ".." are meaningful */
 nfsstat3 nfs3_name(struct req *req, const filename3 *name, unsigned flags, char **out);
-bool nfs3_is_dot_or_dotdot(const char *name);
 
+/* Resolve a client's handle (BADHANDLE, STALE... on failure). */
+nfsstat3 nfs3_resolve(struct req *req, const nfs_fh3 *fh, struct vfs_obj **out);
 /* Resolve a handle that must name a directory (NOTDIR otherwise). */
-nfsstat3 nfs3_resolve_dir(struct req *req, const nfs_fh3 *fh, struct fsobj **out);
-/* Build the handle + attributes of (dirfd, name) for a reply; adopts it into the cache. */
-nfsstat3 nfs3_obj_reply(struct req *req, struct fsobj *dir, const char *name, nfs_fh3 *fh_out,
+nfsstat3 nfs3_resolve_dir(struct req *req, const nfs_fh3 *fh, struct vfs_obj **out);
+/* A new object's handle (copied into the request arena) and attributes for a reply. */
+nfsstat3 nfs3_new_reply(struct req *req, const struct vfs_new *n, nfs_fh3 *fh_out,
 			fattr3 *attr_out);
-/* The same for a file the procedure just created and holds open (takes io_fd). */
-nfsstat3 nfs3_open_obj_reply(struct req *req, struct fsobj *dir, int io_fd, nfs_fh3 *fh_out,
-			     fattr3 *attr_out);
 /* Whether the export is read-only for this request. */
 bool nfs3_export_ro(const struct req *req);
+/* The largest READ, WRITE or READDIR reply on this request's transport. */
+uint32_t nfs3_max_transfer(const struct req *req);
 /* The server's write verifier (changes at every start). */
 void nfs3_write_verf(writeverf3 out);
 void nfs3_init_verifier(void);
 /* Owner override as knfsd does it: owners may read/write their files whatever the mode. */
-bool nfs3_may_io(const struct fsobj *obj, bool write);
+bool nfs3_may_io(struct vfs_obj *obj, bool write);
+
+/* Fill an nfs_fh3 that points into buf (which must outlive the reply encode). */
+static inline void fh_to_wire(const struct fh_buf *b, nfs_fh3 *fh)
+{
+	fh->data.data_len = b->len;
+	fh->data.data_val = (char *)b->data;
+}
 
 void nfs3_null(struct req *req, void *args, void *res);
 void nfs3_getattr(struct req *req, void *args, void *res);
@@ -59,7 +67,7 @@ void nfs3_commit(struct req *req, void *args, void *res);
 
 /* WRITE arguments decoded in place: data points into the received record. */
 bool_t xdr_WRITE3args_inplace(XDR *xdrs, WRITE3args *args);
-/* READDIRPLUS3res, encoded with each fattr3 inlined (server/xdr_fast.c); other ops: rpcgen's. */
+/* READDIRPLUS3res, encoded with each fattr3 inlined (server/nfs3/xdr_fast.c); other ops: rpcgen's. */
 bool_t xdr_READDIRPLUS3res_fast(XDR *xdrs, READDIRPLUS3res *res);
 bool_t xdr_WRITE3args_free(XDR *xdrs, WRITE3args *args);
 

@@ -3,25 +3,20 @@
  * served for showmount and friends; its MNT would need an NFSv2 handle,
  * which this server does not issue, so it answers with an error.
  */
-#define _GNU_SOURCE
-#include "cred.h"
 #include "export.h"
-#include "fh.h"
 #include "log.h"
 #include "mount_prot.h"
 #include "req.h"
+#include "vfs.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/openat2.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #define MOUNTLIST_MAX 4096
 
@@ -80,34 +75,25 @@ static void mnt_null(struct req *req, void *args, void *res)
 {
 }
 
-/* Open a directory below the export root; never leaves the export. */
-static int open_subdir(struct export *ex, const char *sub)
-{
-	if (*sub == '\0')
-		return openat(ex->root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-	int fd = (int)syscall(SYS_openat2, ex->root_fd, sub, &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS) {
-		errno = EACCES; /* no safe way to walk a path on this kernel: refuse */
-		return -1;
-	}
-	return fd;
-}
-
 static mountstat3 mnt_errno(int e)
 {
 	switch (e) {
-	case ENOENT: return MNT3ERR_NOENT;
-	case ENOTDIR: return MNT3ERR_NOTDIR;
-	case EACCES: return MNT3ERR_ACCES;
-	case EPERM: return MNT3ERR_PERM;
-	case ENAMETOOLONG: return MNT3ERR_NAMETOOLONG;
-	case EINVAL: return MNT3ERR_INVAL;
-	case EXDEV: return MNT3ERR_ACCES; /* would leave the export */
-	default: return MNT3ERR_IO;
+	case ENOENT:
+		return MNT3ERR_NOENT;
+	case ENOTDIR:
+		return MNT3ERR_NOTDIR;
+	case EACCES:
+		return MNT3ERR_ACCES;
+	case EPERM:
+		return MNT3ERR_PERM;
+	case ENAMETOOLONG:
+		return MNT3ERR_NAMETOOLONG;
+	case EINVAL:
+		return MNT3ERR_INVAL;
+	case EXDEV:
+		return MNT3ERR_ACCES; /* would leave the export */
+	default:
+		return MNT3ERR_IO;
 	}
 }
 
@@ -122,23 +108,17 @@ static void mnt3_mnt(struct req *req, void *argp, void *resp)
 		res->fhs_status = MNT3ERR_NOENT;
 		return;
 	}
-	cred_escalate();
-	int fd = open_subdir(ex, sub);
-	int err = errno;
-	struct stat st;
 	struct fh_buf *b = req_alloc(req, sizeof(*b));
-	if (fd >= 0 && fstat(fd, &st) == 0 && b) {
-		fh_make(ex, fd, "", &st, 0, b);
-		res->fhs_status = MNT3_OK;
-	} else {
-		res->fhs_status = fd < 0 ? mnt_errno(err) : MNT3ERR_SERVERFAULT;
-	}
-	if (fd >= 0)
-		close(fd);
-	cred_restore();
-	if (res->fhs_status != MNT3_OK)
+	struct vfs_new n;
+	int rc = b ? vfs_mount_lookup(ex, sub, &n) : -ENOMEM;
+	if (rc == 0 && !S_ISDIR(n.st.st_mode))
+		rc = -ENOTDIR;
+	if (rc != 0) {
+		res->fhs_status = rc == -ENOMEM ? MNT3ERR_SERVERFAULT : mnt_errno(-rc);
 		return;
-
+	}
+	*b = n.fh;
+	res->fhs_status = MNT3_OK;
 	mountres3_ok *ok = &res->mountres3_u.mountinfo;
 	ok->fhandle.fhandle3_len = b->len;
 	ok->fhandle.fhandle3_val = (char *)b->data;
@@ -217,30 +197,35 @@ static void mnt_export(struct req *req, void *argp, void *resp)
  * Results are built in the request arena, so nothing here is freed by
  * xdr_free: the void-result procedures use xdr_void for both.
  */
-#define MPROC(NAME, fn, xa, sa, xr, sr) { NAME, (xdrproc_t)xa, sa, (xdrproc_t)xr, sr, fn, 0, NULL }
+#define MPROC(NAME, fn, xa, sa, xr, sr)                                 \
+	{                                                               \
+		NAME, (xdrproc_t)xa, sa, (xdrproc_t)xr, sr, fn, 0, NULL \
+	}
 
 static const struct proc_desc mount1_procs[] = {
 	[MOUNTPROC1_NULL] = MPROC("MNT1_NULL", mnt_null, xdr_nothing, 0, xdr_nothing, 0),
 	[MOUNTPROC1_MNT] = MPROC("MNT1_MNT", mnt1_mnt, xdr_dirpath, sizeof(dirpath), xdr_fhstatus1,
 				 sizeof(fhstatus1)),
-	[MOUNTPROC1_DUMP] = MPROC("MNT1_DUMP", mnt_dump, xdr_nothing, 0, xdr_mountlist,
-				  sizeof(mountlist)),
-	[MOUNTPROC1_UMNT] = MPROC("MNT1_UMNT", mnt_umnt, xdr_dirpath, sizeof(dirpath), xdr_nothing, 0),
+	[MOUNTPROC1_DUMP] =
+		MPROC("MNT1_DUMP", mnt_dump, xdr_nothing, 0, xdr_mountlist, sizeof(mountlist)),
+	[MOUNTPROC1_UMNT] =
+		MPROC("MNT1_UMNT", mnt_umnt, xdr_dirpath, sizeof(dirpath), xdr_nothing, 0),
 	[MOUNTPROC1_UMNTALL] = MPROC("MNT1_UMNTALL", mnt_umntall, xdr_nothing, 0, xdr_nothing, 0),
-	[MOUNTPROC1_EXPORT] = MPROC("MNT1_EXPORT", mnt_export, xdr_nothing, 0, xdr_exports,
-				    sizeof(exports)),
+	[MOUNTPROC1_EXPORT] =
+		MPROC("MNT1_EXPORT", mnt_export, xdr_nothing, 0, xdr_exports, sizeof(exports)),
 };
 
 static const struct proc_desc mount3_procs[] = {
 	[MOUNTPROC3_NULL] = MPROC("MNT3_NULL", mnt_null, xdr_nothing, 0, xdr_nothing, 0),
 	[MOUNTPROC3_MNT] = MPROC("MNT3_MNT", mnt3_mnt, xdr_dirpath, sizeof(dirpath), xdr_mountres3,
 				 sizeof(mountres3)),
-	[MOUNTPROC3_DUMP] = MPROC("MNT3_DUMP", mnt_dump, xdr_nothing, 0, xdr_mountlist,
-				  sizeof(mountlist)),
-	[MOUNTPROC3_UMNT] = MPROC("MNT3_UMNT", mnt_umnt, xdr_dirpath, sizeof(dirpath), xdr_nothing, 0),
+	[MOUNTPROC3_DUMP] =
+		MPROC("MNT3_DUMP", mnt_dump, xdr_nothing, 0, xdr_mountlist, sizeof(mountlist)),
+	[MOUNTPROC3_UMNT] =
+		MPROC("MNT3_UMNT", mnt_umnt, xdr_dirpath, sizeof(dirpath), xdr_nothing, 0),
 	[MOUNTPROC3_UMNTALL] = MPROC("MNT3_UMNTALL", mnt_umntall, xdr_nothing, 0, xdr_nothing, 0),
-	[MOUNTPROC3_EXPORT] = MPROC("MNT3_EXPORT", mnt_export, xdr_nothing, 0, xdr_exports,
-				    sizeof(exports)),
+	[MOUNTPROC3_EXPORT] =
+		MPROC("MNT3_EXPORT", mnt_export, xdr_nothing, 0, xdr_exports, sizeof(exports)),
 };
 
 const struct prog_desc mount1_program = { MOUNT_PROGRAM, MOUNT_V1, mount1_procs,

@@ -8,6 +8,7 @@
 #include "fs.h"
 #include "log.h"
 #include "nfs3.h"
+#include "objcache.h"
 #include "rpcbind.h"
 #include "transport.h"
 
@@ -43,18 +44,23 @@ struct options {
 	struct export_opts eo;
 	bool no_rpcbind;
 	const char *state_dir;
-	const char *dir;
+	char **dirs;
+	int ndirs;
 	bool listen_given;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: loopnfsd [options] DIR\n"
-		"Serve DIR over NFSv3 (and MOUNT v1/v3) so that `mount -t nfs HOST:/ MNT` shows it.\n"
+		"Usage: loopnfsd [options] DIR...\n"
+		"Serve DIR over NFSv3 (and MOUNT v1/v3) so that `mount -t nfs HOST:/ MNT` shows "
+		"it.\n"
+		"With several DIRs, / is a read-only directory holding each under its base name.\n"
 		"\n"
-		"  -l, --listen ADDR     address to listen on (repeatable; default 127.0.0.1 and ::1)\n"
-		"  -p, --port N          NFS port (default 2049 as root, else 20490; 0 = any free)\n"
+		"  -l, --listen ADDR     address to listen on (repeatable; default 127.0.0.1 and "
+		"::1)\n"
+		"  -p, --port N          NFS port (default 2049 as root, else 20490; 0 = any "
+		"free)\n"
 		"  -m, --mount-port N    MOUNT port (default: the NFS port)\n"
 		"      --no-rpcbind      do not register with rpcbind\n"
 		"      --no-udp          TCP only\n"
@@ -64,10 +70,12 @@ static void usage(FILE *out)
 		"      --anonuid N       anonymous uid (default 65534)\n"
 		"      --anongid N       anonymous gid (default 65534)\n"
 		"  -t, --threads N       worker threads (default 16)\n"
-		"      --event-threads N threads that read connections (default: one per CPU, at most 4)\n"
+		"      --event-threads N threads that read connections (default: one per CPU, at "
+		"most 4)\n"
 		"      --max-conns N     connection limit (default 1024)\n"
 		"      --idle-timeout S  close idle connections after S seconds (default 900)\n"
-		"  -s, --state-dir DIR   where the file handle key lives (default /var/lib/loopnfs\n"
+		"  -s, --state-dir DIR   where the file handle key lives (default "
+		"/var/lib/loopnfs\n"
 		"                        as root, else ~/.local/state/loopnfs)\n"
 		"  -v, --log-level L     error, warn, info (default) or debug\n"
 		"  -h, --help            this text\n"
@@ -117,8 +125,18 @@ static void make_parents(const char *dir)
 	}
 }
 
-enum { OPT_NO_RPCBIND = 256, OPT_NO_UDP, OPT_RO, OPT_NO_ROOT_SQUASH, OPT_ALL_SQUASH,
-       OPT_ANONUID, OPT_ANONGID, OPT_MAX_CONNS, OPT_IDLE, OPT_EVENT_THREADS };
+enum {
+	OPT_NO_RPCBIND = 256,
+	OPT_NO_UDP,
+	OPT_RO,
+	OPT_NO_ROOT_SQUASH,
+	OPT_ALL_SQUASH,
+	OPT_ANONUID,
+	OPT_ANONGID,
+	OPT_MAX_CONNS,
+	OPT_IDLE,
+	OPT_EVENT_THREADS
+};
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -166,11 +184,21 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			o->tc.mount_port = (int)v;
 			break;
-		case OPT_NO_RPCBIND: o->no_rpcbind = true; break;
-		case OPT_NO_UDP: o->tc.udp = false; break;
-		case OPT_RO: o->eo.ro = true; break;
-		case OPT_NO_ROOT_SQUASH: o->eo.root_squash = false; break;
-		case OPT_ALL_SQUASH: o->eo.all_squash = true; break;
+		case OPT_NO_RPCBIND:
+			o->no_rpcbind = true;
+			break;
+		case OPT_NO_UDP:
+			o->tc.udp = false;
+			break;
+		case OPT_RO:
+			o->eo.ro = true;
+			break;
+		case OPT_NO_ROOT_SQUASH:
+			o->eo.root_squash = false;
+			break;
+		case OPT_ALL_SQUASH:
+			o->eo.all_squash = true;
+			break;
 		case OPT_ANONUID:
 			if (parse_num("--anonuid", optarg, 0, UINT32_MAX - 1, &v))
 				return -1;
@@ -201,7 +229,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			o->tc.idle_timeout_s = (int)v;
 			break;
-		case 's': o->state_dir = optarg; break;
+		case 's':
+			o->state_dir = optarg;
+			break;
 		case 'v': {
 			enum log_level lvl;
 			if (log_parse_level(optarg, &lvl) != 0) {
@@ -212,18 +242,28 @@ static int parse_args(int argc, char **argv, struct options *o)
 			log_set_level(lvl);
 			break;
 		}
-		case 'h': usage(stdout); exit(0);
-		case 'V': printf("loopnfsd %s\n", LOOPNFS_VERSION); exit(0);
-		default: usage(stderr); return -1;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("loopnfsd %s\n", LOOPNFS_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "loopnfsd: %s\n", optind >= argc ? "missing DIR to export"
-								  : "exactly one DIR expected");
+	if (optind >= argc) {
+		fprintf(stderr, "loopnfsd: missing DIR to export\n");
 		usage(stderr);
 		return -1;
 	}
-	o->dir = argv[optind];
+	if (argc - optind > EXPORT_MAX) {
+		fprintf(stderr, "loopnfsd: at most %d DIRs\n", EXPORT_MAX);
+		return -1;
+	}
+	o->dirs = argv + optind;
+	o->ndirs = argc - optind;
 	return 0;
 }
 
@@ -261,11 +301,15 @@ static void print_ready(const struct options *o, bool registered)
 		snprintf(hbuf, sizeof(hbuf), "[%s]", host);
 		host = hbuf;
 	}
-	printf("loopnfsd: ready port=%d mount_port=%d dir=%s\n", port, mport, o->dir);
+	printf("loopnfsd: ready port=%d mount_port=%d dir=", port, mport);
+	for (int i = 0; i < o->ndirs; i++)
+		printf("%s%s", i ? "," : "", o->dirs[i]);
+	printf("\n");
 	if (registered && port == 2049)
 		printf("mount -t nfs %s:/ MNT\n", host);
 	else
-		printf("mount -t nfs -o vers=3,proto=tcp,port=%d,mountport=%d,mountproto=tcp,nolock "
+		printf("mount -t nfs -o "
+		       "vers=3,proto=tcp,port=%d,mountport=%d,mountproto=tcp,nolock "
 		       "%s:/ MNT\n",
 		       port, mport, host);
 	fflush(stdout);
@@ -280,14 +324,17 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
 
-	struct stat st;
-	if (stat(o.dir, &st) != 0) {
-		fprintf(stderr, "loopnfsd: cannot export %s: %s\n", o.dir, strerror(errno));
-		return 1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "loopnfsd: cannot export %s: not a directory\n", o.dir);
-		return 1;
+	for (int i = 0; i < o.ndirs; i++) {
+		struct stat st;
+		if (stat(o.dirs[i], &st) != 0) {
+			fprintf(stderr, "loopnfsd: cannot export %s: %s\n", o.dirs[i],
+				strerror(errno));
+			return 1;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "loopnfsd: cannot export %s: not a directory\n", o.dirs[i]);
+			return 1;
+		}
 	}
 	if (!o.listen_given) {
 		o.tc.listen[o.tc.nlisten++] = "127.0.0.1";
@@ -320,10 +367,15 @@ int main(int argc, char **argv)
 	if (fh_init(state) != 0)
 		return 1;
 
-	char err[PATH_MAX + 64];
-	struct export *ex = export_add(o.dir, &o.eo, err, sizeof(err));
-	if (!ex) {
-		fprintf(stderr, "loopnfsd: cannot export %s\n", err);
+	char err[2 * PATH_MAX + 128];
+	for (int i = 0; i < o.ndirs; i++) {
+		if (!export_add(o.dirs[i], &o.eo, err, sizeof(err))) {
+			fprintf(stderr, "loopnfsd: cannot export %s\n", err);
+			return 1;
+		}
+	}
+	if (export_finish(err, sizeof(err)) != 0) {
+		fprintf(stderr, "loopnfsd: cannot export: %s\n", err);
 		return 1;
 	}
 
@@ -365,8 +417,14 @@ int main(int argc, char **argv)
 				 "mountport= options)");
 		}
 	}
-	log_info("serving %s (%s%s)", ex->path, o.eo.ro ? "read-only" : "read-write",
-		 cred_server_is_root() ? "" : ", as an unprivileged user: every client acts as it");
+	for (unsigned i = 0; i < export_count(); i++) {
+		const struct export *ex = export_get(i);
+		log_info("serving %s%s%s (%s%s)", ex->path, export_pseudo_root() ? " as /" : "",
+			 export_pseudo_root() ? ex->name : "", o.eo.ro ? "read-only" : "read-write",
+			 cred_server_is_root()
+				 ? ""
+				 : ", as an unprivileged user: every client acts as it");
+	}
 	print_ready(&o, registered);
 
 	for (;;) {
@@ -374,7 +432,7 @@ int main(int argc, char **argv)
 		int sig = sigtimedwait(&sigs, NULL, &tmo);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
-		fh_cache_sweep(IO_FD_IDLE_S);
+		oc_sweep(IO_FD_IDLE_S);
 		fs_readdir_sweep(IO_FD_IDLE_S);
 		dhc_sweep(IO_FD_IDLE_S);
 	}
@@ -382,7 +440,7 @@ int main(int argc, char **argv)
 	if (registered)
 		rpcbind_unregister();
 	transport_stop();
-	fh_shutdown();
+	oc_shutdown();
 	fs_readdir_sweep(0);
 	dhc_sweep(0);
 	drc_shutdown();

@@ -4,18 +4,14 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+_Static_assert((int)VFS_REG == NF3REG && (int)VFS_DIR == NF3DIR && (int)VFS_BLK == NF3BLK &&
+		       (int)VFS_CHR == NF3CHR && (int)VFS_LNK == NF3LNK &&
+		       (int)VFS_SOCK == NF3SOCK && (int)VFS_FIFO == NF3FIFO,
+	       "vfs_type numbers its types as ftype3 does");
+
 ftype3 attr_ftype(mode_t mode)
 {
-	switch (mode & S_IFMT) {
-	case S_IFREG: return NF3REG;
-	case S_IFDIR: return NF3DIR;
-	case S_IFBLK: return NF3BLK;
-	case S_IFCHR: return NF3CHR;
-	case S_IFLNK: return NF3LNK;
-	case S_IFSOCK: return NF3SOCK;
-	case S_IFIFO: return NF3FIFO;
-	}
-	return NF3REG;
+	return (ftype3)vfs_type_of(mode);
 }
 
 static void ts(nfstime3 *out, const struct timespec *in)
@@ -50,10 +46,10 @@ void attr_post_op(const struct export *ex, const struct stat *st, post_op_attr *
 		attr_fill(ex, st, &out->post_op_attr_u.attributes);
 }
 
-void attr_post_op_fd(const struct export *ex, int fd, post_op_attr *out)
+void attr_post_op_now(struct vfs_obj *obj, post_op_attr *out)
 {
 	struct stat st;
-	attr_post_op(ex, fd >= 0 && fstat(fd, &st) == 0 ? &st : NULL, out);
+	attr_post_op(obj->ex, vfs_getattr(obj, &st) == 0 ? &st : NULL, out);
 }
 
 void attr_pre_op(const struct stat *st, pre_op_attr *out)
@@ -67,8 +63,8 @@ void attr_pre_op(const struct stat *st, pre_op_attr *out)
 	ts(&w->ctime, &st->st_ctim);
 }
 
-void attr_wcc(const struct export *ex, const struct stat *before, int fd, wcc_data *out)
+void attr_wcc(struct vfs_obj *obj, const struct stat *before, wcc_data *out)
 {
 	attr_pre_op(before, &out->before);
-	attr_post_op_fd(ex, fd, &out->after);
+	attr_post_op_now(obj, &out->after);
 }

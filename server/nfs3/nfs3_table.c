@@ -2,15 +2,17 @@
 #include "nfs3.h"
 
 #define PROC(NAME, fn, ARGS, RES, flags)                                                           \
-	{ #NAME, (xdrproc_t)xdr_##ARGS, sizeof(ARGS), (xdrproc_t)xdr_##RES, sizeof(RES), fn, flags, \
-	  NULL }
+	{                                                                                          \
+#NAME, (xdrproc_t)xdr_##ARGS, sizeof(ARGS), (xdrproc_t)xdr_##RES, sizeof(RES), fn, \
+			flags, NULL                                                                \
+	}
 
 static const struct proc_desc nfs3_procs[] = {
 	[NFSPROC3_NULL] = { "NULL", (xdrproc_t)xdr_nothing, 0, (xdrproc_t)xdr_nothing, 0, nfs3_null,
 			    PROC_INLINE, NULL },
 	[NFSPROC3_GETATTR] = PROC(GETATTR, nfs3_getattr, GETATTR3args, GETATTR3res, PROC_INLINE),
-	[NFSPROC3_SETATTR] = PROC(SETATTR, nfs3_setattr, SETATTR3args, SETATTR3res,
-				  PROC_NONIDEMPOTENT),
+	[NFSPROC3_SETATTR] =
+		PROC(SETATTR, nfs3_setattr, SETATTR3args, SETATTR3res, PROC_NONIDEMPOTENT),
 	[NFSPROC3_LOOKUP] = PROC(LOOKUP, nfs3_lookup, LOOKUP3args, LOOKUP3res, PROC_INLINE),
 	[NFSPROC3_ACCESS] = PROC(ACCESS, nfs3_access, ACCESS3args, ACCESS3res, PROC_INLINE),
 	[NFSPROC3_READLINK] = PROC(READLINK, nfs3_readlink, READLINK3args, READLINK3res, 0),
@@ -20,8 +22,8 @@ static const struct proc_desc nfs3_procs[] = {
 			     (xdrproc_t)xdr_WRITE3args_free },
 	[NFSPROC3_CREATE] = PROC(CREATE, nfs3_create, CREATE3args, CREATE3res, PROC_NONIDEMPOTENT),
 	[NFSPROC3_MKDIR] = PROC(MKDIR, nfs3_mkdir, MKDIR3args, MKDIR3res, PROC_NONIDEMPOTENT),
-	[NFSPROC3_SYMLINK] = PROC(SYMLINK, nfs3_symlink, SYMLINK3args, SYMLINK3res,
-				  PROC_NONIDEMPOTENT),
+	[NFSPROC3_SYMLINK] =
+		PROC(SYMLINK, nfs3_symlink, SYMLINK3args, SYMLINK3res, PROC_NONIDEMPOTENT),
 	[NFSPROC3_MKNOD] = PROC(MKNOD, nfs3_mknod, MKNOD3args, MKNOD3res, PROC_NONIDEMPOTENT),
 	[NFSPROC3_REMOVE] = PROC(REMOVE, nfs3_remove, REMOVE3args, REMOVE3res, PROC_NONIDEMPOTENT),
 	[NFSPROC3_RMDIR] = PROC(RMDIR, nfs3_rmdir, RMDIR3args, RMDIR3res, PROC_NONIDEMPOTENT),

@@ -4,7 +4,9 @@
 
 #include "cred.h"
 #include "export.h"
+#include "backend.h"
 #include "fh.h"
+#include "objcache.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -233,7 +235,7 @@ int ut_export_init(struct ut_export *u, const char *tag)
 	char err[256];
 	struct export_opts o = { .anonuid = 65534, .anongid = 65534 };
 	u->ex = export_add(u->exdir, &o, err, sizeof(err));
-	if (!u->ex) {
+	if (!u->ex || export_finish(err, sizeof(err)) != 0) {
 		fprintf(stderr, "export_add %s: %s\n", u->exdir, err);
 		return -1;
 	}
@@ -242,7 +244,7 @@ int ut_export_init(struct ut_export *u, const char *tag)
 
 void ut_export_free(struct ut_export *u)
 {
-	fh_shutdown();
+	oc_shutdown();
 	export_free_all();
 	if (u->base)
 		ut_rm_rf(u->base);
@@ -255,11 +257,12 @@ void ut_export_free(struct ut_export *u)
 void ut_hmake(struct export *ex, const char *rel, struct fh_buf *out)
 {
 	struct stat st;
+	int root = pt_export(ex)->root_fd;
 	if (!rel[0]) {
-		assert_int_equal(fstat(ex->root_fd, &st), 0);
-		assert_int_equal(fh_make(ex, ex->root_fd, "", &st, 0, out), 0);
+		assert_int_equal(fstat(root, &st), 0);
+		pt_make_fh(ex, root, "", &st, out);
 		return;
 	}
-	assert_int_equal(fstatat(ex->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW), 0);
-	assert_int_equal(fh_make(ex, ex->root_fd, rel, &st, 0, out), 0);
+	assert_int_equal(fstatat(root, rel, &st, AT_SYMLINK_NOFOLLOW), 0);
+	pt_make_fh(ex, root, rel, &st, out);
 }

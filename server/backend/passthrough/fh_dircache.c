@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "fh_dircache.h"
+#include "clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,7 +30,7 @@ struct dhc_dir {
 	dev_t dev;
 	ino_t ino;
 	struct timespec ctime;
-	struct timespec last_use;
+	double last_used; /* mono_s(), the clock of every idle cache */
 };
 
 static struct {
@@ -69,8 +70,7 @@ static struct dhc_dir *slot_for(dev_t dev, ino_t ino, const struct timespec *cti
 			return d;
 		if (!d->used && !free_slot)
 			free_slot = d;
-		else if (d->used && d->refs == 0 &&
-			 (!lru || ns_between(&d->last_use, &lru->last_use) > 0))
+		else if (d->used && d->refs == 0 && (!lru || d->last_used < lru->last_used))
 			lru = d;
 	}
 	struct dhc_dir *d = free_slot ? free_slot : lru;
@@ -102,7 +102,7 @@ struct dhc_dir *dhc_acquire(dev_t dev, ino_t ino, const struct timespec *ctime,
 	}
 	if (d) {
 		d->refs++;
-		d->last_use = *now;
+		d->last_used = mono_s();
 	}
 	pthread_mutex_unlock(&D.lock);
 	return d;
@@ -130,7 +130,7 @@ static struct dhc_ent *probe(struct dhc_ent *tab, size_t cap, uint64_t ino)
 			return &tab[i];
 }
 
-bool dhc_get(struct dhc_dir *d, uint64_t ino, struct fh_kh *out)
+bool dhc_get(struct dhc_dir *d, uint64_t ino, struct pt_kh *out)
 {
 	bool hit = false;
 	pthread_rwlock_rdlock(&d->lock);
@@ -163,7 +163,7 @@ static bool grow(struct dhc_dir *d)
 	return true;
 }
 
-void dhc_put(struct dhc_dir *d, uint64_t ino, const struct fh_kh *kh)
+void dhc_put(struct dhc_dir *d, uint64_t ino, const struct pt_kh *kh)
 {
 	if (!ino || kh->len == 0 || kh->len > DHC_KH_MAX)
 		return;
@@ -188,13 +188,12 @@ out:
 
 void dhc_sweep(double idle_seconds)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
+	double now = mono_s();
 	pthread_mutex_lock(&D.lock);
 	for (int i = 0; i < DHC_DIRS; i++) {
 		struct dhc_dir *d = &D.dir[i];
 		if (d->used && d->refs == 0 &&
-		    (idle_seconds <= 0 || ns_between(&d->last_use, &now) > idle_seconds * 1e9)) {
+		    (idle_seconds <= 0 || now - d->last_used > idle_seconds)) {
 			dir_empty(d);
 			d->used = false;
 		}
@@ -207,23 +206,18 @@ size_t dhc_entries(void)
 	return atomic_load(&D.total);
 }
 
-static bool is_dot_or_dotdot(const char *name)
-{
-	return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
-}
-
-void dhc_make_fh(struct dhc_dir *d, struct export *ex, int dirfd, const char *name,
+void dhc_make_fh(struct dhc_dir *d, const struct export *ex, int dirfd, const char *name,
 		 const struct stat *st, struct fh_buf *out)
 {
 	/* "." and ".." name the directory and its parent, not an entry; mounts differ. */
-	bool cacheable = d && st->st_dev == ex->dev && !is_dot_or_dotdot(name);
-	struct fh_kh kh;
+	bool cacheable = d && st->st_dev == ex->dev && !vfs_is_dot_or_dotdot(name, strlen(name));
+	struct pt_kh kh;
 	if (cacheable && dhc_get(d, (uint64_t)st->st_ino, &kh)) {
-		fh_encode(ex, st, &kh, out);
+		pt_encode(ex, st, &kh, out);
 		return;
 	}
-	fh_kernel_handle(dirfd, name, &kh);
-	fh_encode(ex, st, &kh, out);
+	pt_kernel_handle(dirfd, name, &kh);
+	pt_encode(ex, st, &kh, out);
 	if (cacheable)
 		dhc_put(d, (uint64_t)st->st_ino, &kh);
 }

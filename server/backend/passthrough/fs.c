@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,6 +33,34 @@ int fs_readlink(int fd, char *buf, size_t len)
 	if (n < 0)
 		return errno == ENOENT ? -EINVAL : -errno; /* not a symlink */
 	return (int)n;
+}
+
+int fs_open_beneath(int dirfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	if (fd < 0)
+		return errno == ENOSYS ? -EACCES : -errno; /* no safe way to walk a path: refuse */
+	return fd;
+}
+
+ssize_t fs_pread(int iofd, void *buf, size_t len, uint64_t off)
+{
+	size_t n = 0;
+	while (n < len) {
+		ssize_t r = pread(iofd, (char *)buf + n, len - n, (off_t)(off + n));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
 }
 
 int fs_access(int fd, int mode)
@@ -63,7 +92,8 @@ static void proc_fd_dir_forget(void)
 		close(fd);
 	atomic_store(&P.dirfd, -1);
 	atomic_store(&P.opened, false);
-	pthread_mutex_init(&P.lock, NULL); /* the child's only thread; the parent's holder is gone */
+	pthread_mutex_init(&P.lock,
+			   NULL); /* the child's only thread; the parent's holder is gone */
 }
 
 static int proc_fd_dir(void)
