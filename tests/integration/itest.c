@@ -314,6 +314,12 @@ void itest_server_dump_log(const struct itest_server *s)
 int itest_server_start(struct itest_server *s, const struct itest_env *env,
 		       const char *const *extra)
 {
+	return itest_server_start_dirs(s, env, extra, NULL);
+}
+
+int itest_server_start_dirs(struct itest_server *s, const struct itest_env *env,
+			    const char *const *extra, const char *const *dirs)
+{
 	static int counter;
 	int gen = ++counter;
 	memset(s, 0, sizeof(*s));
@@ -331,9 +337,12 @@ int itest_server_start(struct itest_server *s, const struct itest_env *env,
 	args[n++] = "--no-rpcbind";
 	args[n++] = "--state-dir";
 	args[n++] = env->state;
-	for (int i = 0; extra && extra[i] && n < 60; i++)
+	for (int i = 0; extra && extra[i] && n < 40; i++)
 		args[n++] = extra[i];
-	args[n++] = env->dir;
+	if (!dirs)
+		args[n++] = env->dir;
+	for (int i = 0; dirs && dirs[i] && n < 62; i++)
+		args[n++] = dirs[i];
 	args[n] = NULL;
 
 	s->pid = itest_spawn(args, s->out_path, s->err_path);

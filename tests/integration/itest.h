@@ -82,6 +82,9 @@ const char *itest_loopnfsd_path(void);
  * additional arguments inserted before DIR (may be NULL). Returns 0 / -1. */
 int itest_server_start(struct itest_server *s, const struct itest_env *env,
 		       const char *const *extra);
+/* The same serving the NULL-terminated list dirs instead of env->dir. */
+int itest_server_start_dirs(struct itest_server *s, const struct itest_env *env,
+			    const char *const *extra, const char *const *dirs);
 /* Like itest_server_start but with a full custom argv (argv[0] is set by
  * the helper; argv must not include the binary).  Does not wait for ready. */
 pid_t itest_spawn(const char *const *args, const char *out_path, const char *err_path);
