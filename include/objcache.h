@@ -50,7 +50,6 @@ void oc_ent_init(struct oc_ent *e, const struct oc_class *cls, uint32_t export_i
 struct oc_ent *oc_lookup(uint32_t export_id, uint64_t hash, const void *key, unsigned keylen);
 /* Add e (one reference, the caller's). Returns e, or the twin that raced in (e then freed). */
 struct oc_ent *oc_insert(struct oc_ent *e);
-void oc_get(struct oc_ent *e);
 void oc_put(struct oc_ent *e);
 /* Take e out of the table (the caller holds a reference): nobody finds it again. */
 void oc_unhash(struct oc_ent *e);

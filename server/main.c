@@ -36,6 +36,7 @@
 #define DEFAULT_PORT_USER 20490
 #define SWEEP_INTERVAL_S 5
 #define IO_FD_IDLE_S 10.0
+#define CACHE_MAX_OBJECTS 8192
 
 void mount_shutdown(void);
 
@@ -278,13 +279,23 @@ static bool ipv6_loopback_usable(void)
 	return ok;
 }
 
-static void raise_fd_limit(void)
+/*
+ * Each cached object holds up to three descriptors: the cache keeps to a
+ * third of what the descriptor limit leaves after connections and streams.
+ */
+static void raise_fd_limit(int max_conns)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	rlim_t spare = rl.rlim_cur > (rlim_t)max_conns + 256 ? rl.rlim_cur - max_conns - 256 : 64;
+	if (spare / 3 < CACHE_MAX_OBJECTS)
+		oc_set_max((unsigned)(spare / 3));
 }
 
 static void print_ready(const struct options *o, bool registered)
@@ -356,7 +367,7 @@ int main(int argc, char **argv)
 
 	/* Modes come from the client, which has applied its own umask already. */
 	umask(0);
-	raise_fd_limit();
+	raise_fd_limit(o.tc.max_conns > 0 ? o.tc.max_conns : 1024);
 	cred_init();
 	nfs3_init_verifier();
 
@@ -433,6 +444,7 @@ int main(int argc, char **argv)
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
 		oc_sweep(IO_FD_IDLE_S);
+		log_debug("cache: %u objects, %zu kept entry handles", oc_count(), dhc_entries());
 		fs_readdir_sweep(IO_FD_IDLE_S);
 		dhc_sweep(IO_FD_IDLE_S);
 	}

@@ -47,7 +47,10 @@ nfsstat3 nfs3_name(struct req *req, const filename3 *name, unsigned flags, char 
 
 nfsstat3 nfs3_resolve(struct req *req, const nfs_fh3 *fh, struct vfs_obj **out)
 {
-	return nfs3_errno(vfs_resolve(req, fh->data.data_val, fh->data.data_len, out));
+	nfsstat3 st = nfs3_errno(vfs_resolve(req, fh->data.data_val, fh->data.data_len, out));
+	if (st != NFS3_OK && !req->need_worker)
+		log_debug("handle of %u bytes refused: %s", fh->data.data_len, nfs3_strstat(st));
+	return st;
 }
 
 nfsstat3 nfs3_resolve_dir(struct req *req, const nfs_fh3 *fh, struct vfs_obj **out)

@@ -3,6 +3,7 @@
 #include "export.h"
 
 #include "backend.h"
+#include "objcache.h"
 #include "vfs.h"
 
 #include "log.h"
@@ -257,6 +258,7 @@ void export_free_all(void)
 		pseudo_root = NULL;
 	}
 	for (unsigned i = 0; i < nexports; i++) {
+		oc_forget_export(table[i]->id); /* no cached object outlives its export */
 		table[i]->ops->shutdown(table[i]);
 		free(table[i]->path);
 		free(table[i]->name);

@@ -158,13 +158,6 @@ struct oc_ent *oc_insert(struct oc_ent *e)
 	return e;
 }
 
-void oc_get(struct oc_ent *e)
-{
-	pthread_mutex_lock(&C.lock);
-	e->refs++;
-	pthread_mutex_unlock(&C.lock);
-}
-
 void oc_put(struct oc_ent *e)
 {
 	if (!e)

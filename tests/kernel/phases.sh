@@ -8,7 +8,10 @@
 #   squash   root squashing of a default-option server
 #   restart  kill -9 + restart under load
 #   host     loopnfsd on the host, mounted through qemu's user network (10.0.2.2)
-#   sparse   2 GiB sparse file on both mounts (at the end)
+#   sparse   2 GiB sparse file on both mounts
+#   multi    (at the end, replaces the guest server) two DIRs under one
+#            synthesized root: the literal mount, ls, cp -a into each export,
+#            df of each submount, "..", the root read-only, umount
 #   selftest (not in "all") the scenario suite on a local directory, to
 #            validate the suite itself
 
@@ -221,10 +224,57 @@ phase_sparse() {
     fi
 }
 
+# Two DIRs under one root, with the literal mount: the client crosses into
+# each export as its own submount (as knfsd with crossmnt).
+phase_multi() {
+    echo "== phase multi (two DIRs under one root, literal mount)"
+    local M=/mnt-multi P=/srv/multi/photos D=/srv/multi/docs
+    # The literal mount needs port 2049: the single-DIR server steps aside.
+    if grep -q ' /mnt nfs' /proc/mounts; then
+        check multi.umount-single timeout 60 umount /mnt || umount -l /mnt
+    fi
+    if [ -f "$SRV_PIDFILE" ] && kill -0 "$(cat "$SRV_PIDFILE")" 2>/dev/null; then
+        kill "$(cat "$SRV_PIDFILE")"; wait_for 20 bash -c "! kill -0 $(cat "$SRV_PIDFILE") 2>/dev/null"
+    fi
+    mkdir -p "$P" "$D" "$M" && chmod 0755 "$P" "$D"
+    echo photo > "$P/p1"; echo doc > "$D/d1"
+    start_guest_server /tmp/multi.out "$KT_LOOPNFSD" "$P" "$D" || {
+        fail multi.server-start "see $SRV_LOG"; return; }
+    check multi.mount-literal tmount -t nfs localhost:/ "$M" || return
+    eq multi.ls-root "$(ls "$M" | tr '\n' ' ')" "docs photos "
+    eq multi.read-through "$(cat "$M/photos/p1" "$M/docs/d1" | tr '\n' ' ')" "photo doc "
+    # Each export is its own filesystem: a submount with its own device.
+    local d_root d_p d_d
+    d_root=$(stat -c %d "$M"); d_p=$(stat -c %d "$M/photos/."); d_d=$(stat -c %d "$M/docs/.")
+    check multi.distinct-devices test "$d_root" != "$d_p" -a "$d_p" != "$d_d" -a "$d_root" != "$d_d"
+    check multi.submounts bash -c "grep -q ' $M/photos nfs' /proc/mounts && grep -q ' $M/docs nfs' /proc/mounts"
+    info "mounts: $(grep " $M" /proc/mounts | awk '{print $2"("$3")"}' | tr '\n' ' ')"
+    eq multi.df-each "$(df --output=target "$M"/* | tail -n +2 | tr '\n' ' ')" "$M/docs $M/photos "
+    eq multi.find-xdev "$(find "$M" -xdev | sort | tr '\n' ' ')" "$M $M/docs $M/photos "
+    eq multi.dotdot "$(cd "$M/photos/.." && ls | tr '\n' ' ')" "docs photos "
+    expect_err multi.root-read-only "Read-only file system" touch "$M/newfile"
+    expect_err multi.root-mkdir-read-only "Read-only file system" mkdir "$M/newdir"
+    # cp -a into each export lands in its DIR, byte for byte.
+    check multi.cp-a-photos cp -a "$TREE" "$M/photos/tree"
+    check multi.cp-a-docs cp -a "$TREE" "$M/docs/tree"
+    check multi.cp-landed-photos diff -r "$TREE" "$P/tree"
+    check multi.cp-landed-docs diff -r "$TREE" "$D/tree"
+    eq multi.cp-owner-kept "$(stat -c %u:%g "$P/tree" 2>&1)" "$(stat -c %u:%g "$TREE")"
+    # and a change in one DIR shows at the mount
+    echo server-side > "$D/fromdir"
+    eq multi.server-side-change "$(cat "$M/docs/fromdir" 2>&1)" "server-side"
+    # umount of the root takes its submounts with it
+    check multi.umount timeout 60 umount "$M"
+    check multi.no-mounts-left bash -c "! grep -q ' $M' /proc/mounts"
+    if [ -f "$SRV_PIDFILE" ] && kill -0 "$(cat "$SRV_PIDFILE")" 2>/dev/null; then
+        kill "$(cat "$SRV_PIDFILE")"
+    fi
+}
+
 run_phases() {
     local t
     want_phase selftest && [ "$KT_PHASES" != all ] && phase_selftest
-    for ph in guest sync squash restart host sparse; do
+    for ph in guest sync squash restart host sparse multi; do
         want_phase $ph || continue
         t=$SECONDS
         "phase_$ph"

@@ -387,10 +387,10 @@ static void test_same_basename_refused(void **state)
 	char *b = itest_sprintf("%s/x/photos", env.base);
 	assert_int_equal(mkdir(a, 0755), 0);
 	assert_int_equal(mkdir(b, 0755), 0);
-	const char *args[] = { "--port", "0", "--no-rpcbind", "--state-dir", env.state,
-			       dirs[0], b, NULL };
-	char *out = itest_sprintf("%s/dup.out", env.base), *err = itest_sprintf("%s/dup.err",
-										 env.base);
+	const char *args[] = { "--port", "0", "--no-rpcbind", "--state-dir", env.state, dirs[0],
+			       b,	 NULL };
+	char *out = itest_sprintf("%s/dup.out", env.base),
+	     *err = itest_sprintf("%s/dup.err", env.base);
 	pid_t pid = itest_spawn(args, out, err);
 	assert_true(pid > 0);
 	int st = itest_wait_exit(pid, ITEST_EXIT_TIMEOUT_MS);
