@@ -87,8 +87,10 @@ if [ -z "${LOOPNFS_BENCH_IN_NS:-}" ]; then
 		case "$s" in
 		loopnfs) [ -x "$BUILD/loopnfsd" ] ||
 			fail "$BUILD/loopnfsd not built (run 'bash scripts/build.sh' first); the benchmark cannot run without it" ;;
+		loopnfs-base) [ -x "${LOOPNFSD_BASE:-}" ] ||
+			fail "loopnfs-base needs LOOPNFSD_BASE=PATH of the baseline loopnfsd (an A/B of two builds)" ;;
 		ganesha) ;;
-		*) fail "unknown server '$s' (loopnfs, ganesha)" ;;
+		*) fail "unknown server '$s' (loopnfs, loopnfs-base, ganesha)" ;;
 		esac
 	done
 	export LOOPNFS_BENCH_IN_NS=1 LOOPNFS_BENCH_BIN="$BENCH_BIN"
@@ -249,16 +251,17 @@ start_server() { # $1 = loopnfs|ganesha, $2 = export dir, $3 = tag
 	local name=$1 exp=$2 tag=$3
 	SERVER_LOG="$WORK/$tag.log"
 	case "$name" in
-	loopnfs)
-		local out="$WORK/$tag.out"
+	loopnfs | loopnfs-base)
+		local out="$WORK/$tag.out" bin="$BUILD/loopnfsd"
+		[ "$name" = loopnfs-base ] && bin=$LOOPNFSD_BASE
 		# Same settings as the ganesha export: root not squashed, TCP only;
 		# state (file handle key) kept in the work dir, not the host's.
 		local extra=() help
-		help=$("$BUILD/loopnfsd" --help 2>&1 || true)
+		help=$("$bin" --help 2>&1 || true)
 		grep -q -- '--no-root-squash' <<<"$help" && extra+=(--no-root-squash)
 		grep -q -- '--no-udp' <<<"$help" && extra+=(--no-udp)
 		grep -q -- '--state-dir' <<<"$help" && { mkdir -p "$WORK/loopnfs-state"; extra+=(--state-dir "$WORK/loopnfs-state"); }
-		stdbuf -oL -eL "$BUILD/loopnfsd" --listen 127.0.0.1 --port 0 --no-rpcbind \
+		stdbuf -oL -eL "$bin" --listen 127.0.0.1 --port 0 --no-rpcbind \
 			${extra[@]+"${extra[@]}"} ${LOOPNFSD_ARGS:-} "$exp" > "$out" 2> "$SERVER_LOG" &
 		SERVER_PID=$!
 		PIDS+=("$SERVER_PID")

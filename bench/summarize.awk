@@ -118,6 +118,22 @@ END {
 	if ("ganesha" in rss)
 		printf "ganesha.nfsd peak RSS (VmHWM, max over rounds): %.1f MiB\n", rss["ganesha"] / 1024
 	print ""
+	if ("loopnfs-base" in rss) {
+		print "A/B: this build against the baseline (LOOPNFSD_BASE), same run:"
+		print ""
+		print "| workload | unit | loopnfs | loopnfs-base | new / base |"
+		print "|---|---|---:|---:|---:|"
+		for (i = 1; i <= n; i++) {
+			split(row[i], f, "|")
+			L = median(vals["loopnfs", f[1]])
+			B = median(vals["loopnfs-base", f[1]])
+			if (L == "" || B == "" || L <= 0 || B <= 0)
+				continue
+			r = sprintf("%.2f", f[3] == "ms" ? B / L : L / B)
+			print "| " f[2] " | " f[3] " | " fmt(L, f[3]) " | " fmt(B, f[3]) " | " r " |"
+		}
+		printf "\nloopnfs-base peak RSS: %.1f MiB\n\n", rss["loopnfs-base"] / 1024
+	}
 	print "ratio = loopnfs / ganesha (for the GETATTR p99 row: ganesha / loopnfs); values are medians over rounds."
 	print "local limit = the same work done with plain syscalls by one thread on the same filesystem"
 	print "(null: TCP ping-pong over loopback at the same queue depth)."
