@@ -1,8 +1,9 @@
-/* struct stat -> NFSv3 attributes (server/attr.c). */
+/* struct stat -> NFSv3 attributes (server/nfs3/attr.c). */
 #define _GNU_SOURCE
 #include "unit.h"
 
 #include "attr.h"
+#include "backend.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,21 @@
 
 static char *base;
 static struct export ex;
+/* The export's passthrough state: attr_post_op_now and attr_wcc read objects through it. */
+static struct pt_export pe;
+
+/*
+ * An object of ex open as fd (-1: unusable), as a resolved handle would be.
+ * Its st stays zero: what attr_post_op_now and attr_wcc report is read afresh.
+ */
+static struct vfs_obj obj_of(int fd)
+{
+	struct vfs_obj o;
+	memset(&o, 0, sizeof(o));
+	o.ex = &ex;
+	o.be.pt.fd = fd;
+	return o;
+}
 
 static int setup(void **state)
 {
@@ -30,9 +46,13 @@ static int setup(void **state)
 	if (stat(base, &st) < 0)
 		return -1;
 	memset(&ex, 0, sizeof(ex));
+	memset(&pe, 0, sizeof(pe));
+	pe.root_fd = pe.mount_fd = -1;
+	pe.root_ino = st.st_ino;
 	ex.dev = st.st_dev;
-	ex.root_ino = st.st_ino;
 	ex.fsid = FAKE_FSID;
+	ex.ops = &passthrough_ops;
+	ex.be = &pe;
 	return 0;
 }
 
@@ -335,14 +355,16 @@ static void test_post_op(void **state)
 	check_fattr(&p.post_op_attr_u.attributes, &st, &ex, "post_op");
 
 	memset(&p, 0xa5, sizeof(p));
-	attr_post_op_fd(&ex, -1, &p);
+	struct vfs_obj bad = obj_of(-1);
+	attr_post_op_now(&bad, &p);
 	assert_false(p.attributes_follow);
 
 	int fd = open(path, O_PATH | O_CLOEXEC);
 	assert_true(fd >= 0);
-	attr_post_op_fd(&ex, fd, &p);
+	struct vfs_obj o = obj_of(fd);
+	attr_post_op_now(&o, &p);
 	assert_true(p.attributes_follow);
-	check_fattr(&p.post_op_attr_u.attributes, &st, &ex, "post_op_fd");
+	check_fattr(&p.post_op_attr_u.attributes, &st, &ex, "post_op_now");
 	close(fd);
 	free(path);
 }
@@ -380,7 +402,8 @@ static void test_pre_op_and_wcc(void **state)
 	assert_int_equal(pwrite(fd, big, sizeof(big), 5), sizeof(big));
 	wcc_data w;
 	memset(&w, 0xa5, sizeof(w));
-	attr_wcc(&ex, &before, fd, &w);
+	struct vfs_obj o = obj_of(fd);
+	attr_wcc(&o, &before, &w);
 	assert_true(w.before.attributes_follow);
 	assert_int_equal(w.before.pre_op_attr_u.attributes.size, 5);
 	assert_int_equal(w.before.pre_op_attr_u.attributes.mtime.seconds, 2000);
@@ -392,7 +415,8 @@ static void test_pre_op_and_wcc(void **state)
 
 	/* No pre-op stat, and an unusable descriptor. */
 	memset(&w, 0xa5, sizeof(w));
-	attr_wcc(&ex, NULL, -1, &w);
+	struct vfs_obj bad = obj_of(-1);
+	attr_wcc(&bad, NULL, &w);
 	assert_false(w.before.attributes_follow);
 	assert_false(w.after.attributes_follow);
 	close(fd);

@@ -1,12 +1,14 @@
 /*
- * The export table (server/export.c), NFS name checks (nfs3_name) and the
+ * The export table (server/vfs/export.c), NFS name checks (nfs3_name) and the
  * request arena (req_alloc / req_strdup).
  */
 #define _GNU_SOURCE
 #include "unit.h"
 
+#include "backend.h"
 #include "export.h"
 #include "nfs3.h"
+#include "vfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,22 +73,39 @@ static void test_add_canonical(void **state)
 	assert_string_equal(e->path, canon);
 	struct stat st, rst;
 	assert_int_equal(stat(real, &st), 0);
-	assert_int_equal(e->idx, 0);
+	/* The id is the canonical path's (never 0, the synthesized root's), whatever path named it. */
+	assert_int_equal(e->id, export_id_of(canon));
+	assert_int_not_equal(e->id, 0);
+	assert_ptr_equal(export_by_id(e->id), e);
+	assert_string_equal(e->name, "real");
+	assert_ptr_equal(e->ops, &passthrough_ops);
 	assert_int_equal(e->dev, st.st_dev);
-	assert_int_equal(e->root_ino, st.st_ino);
-	assert_int_equal(e->fsid, (uint64_t)st.st_dev);
+	assert_int_equal(pt_export(e)->root_ino, st.st_ino);
+	assert_int_not_equal(e->fsid, 0);
 	assert_true(e->opts.ro);
-	assert_int_equal(fstat(e->root_fd, &rst), 0);
+	assert_int_equal(fstat(pt_export(e)->root_fd, &rst), 0);
 	assert_int_equal(rst.st_ino, st.st_ino);
-	assert_true(e->mount_fd >= 0);
-	assert_true((fcntl(e->root_fd, F_GETFD) & FD_CLOEXEC) != 0);
+	assert_true(pt_export(e)->mount_fd >= 0);
+	assert_true((fcntl(pt_export(e)->root_fd, F_GETFD) & FD_CLOEXEC) != 0);
 	assert_int_equal(export_count(), 1);
 	assert_ptr_equal(export_get(0), e);
 	assert_null(export_get(1));
 	assert_null(export_get(~0u));
+	/* One export: no synthesized root. */
+	assert_int_equal(export_finish(err, sizeof(err)), 0);
+	assert_null(export_pseudo_root());
+	uint32_t id = e->id;
+	uint64_t fsid = e->fsid;
 	export_free_all();
 	assert_int_equal(export_count(), 0);
 	assert_null(export_get(0));
+	assert_null(export_by_id(id));
+	/* Added again (by its canonical path this time): the same id and fsid. */
+	e = export_add(canon, &o, err, sizeof(err));
+	assert_non_null(e);
+	assert_int_equal(e->id, id);
+	assert_int_equal(e->fsid, fsid);
+	export_free_all();
 	free(real);
 	free(link);
 	free(messy);
@@ -113,6 +132,7 @@ static void test_find_single(void **state)
 	assert_null(export_find("/", &(const char *){ NULL }));
 	struct export *e = export_add(d, &opts, err, sizeof(err));
 	assert_non_null(e);
+	assert_int_equal(export_finish(err, sizeof(err)), 0);
 	char buf[4096];
 
 	expect_find("/", e, "");
@@ -146,8 +166,26 @@ static void test_find_several(void **state)
 	assert_non_null(ea);
 	assert_non_null(eab);
 	assert_non_null(ec);
-	assert_int_equal(eab->idx, 1);
-	assert_int_equal(ec->idx, 2);
+	assert_int_equal(export_finish(err, sizeof(err)), 0);
+	/* In the table in the order given; distinct ids (and fsids), each naming its export. */
+	assert_ptr_equal(export_get(0), ea);
+	assert_ptr_equal(export_get(1), eab);
+	assert_ptr_equal(export_get(2), ec);
+	assert_int_equal(export_count(), 3);
+	struct export *all[] = { ea, eab, ec };
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(all[i]->id, export_id_of(all[i]->path));
+		assert_int_not_equal(all[i]->id, 0);
+		assert_ptr_equal(export_by_id(all[i]->id), all[i]);
+		for (int j = 0; j < i; j++) {
+			assert_int_not_equal(all[i]->id, all[j]->id);
+			assert_int_not_equal(all[i]->fsid, all[j]->fsid);
+		}
+	}
+	struct export *root = export_pseudo_root();
+	assert_non_null(root);
+	assert_int_equal(root->id, 0);
+	assert_ptr_equal(export_by_id(0), root);
 	char buf[4096];
 
 	expect_find(ea->path, ea, "");
@@ -162,12 +200,22 @@ static void test_find_several(void **state)
 	expect_find(buf, ea, "bb");
 	snprintf(buf, sizeof(buf), "%s/", ec->path);
 	expect_find(buf, ec, "");
-	/* Several exports: "/" and unrelated paths name none of them. */
-	expect_find("/", NULL, NULL);
+	/* Several exports: "/" names none of them (the synthesized root), unrelated paths nothing. */
+	expect_find("/", root, "");
+	expect_find("", root, "");
+	expect_find("//", root, "");
 	expect_find("/nonexistent/path", NULL, NULL);
 	snprintf(buf, sizeof(buf), "%sx", ec->path);
 	expect_find(buf, NULL, NULL);
+	/* "/NAME" is the export shown as NAME under the root. */
+	expect_find("/a", ea, "");
+	expect_find("/a/x/y", ea, "x/y");
+	expect_find("/b", eab, "");
+	expect_find("/b/z", eab, "z");
+	expect_find("/c/", ec, "");
+	expect_find("/d", NULL, NULL);
 	export_free_all();
+	assert_null(export_pseudo_root());
 	free(a);
 	free(ab);
 	free(c);
@@ -184,7 +232,9 @@ static void test_table_full(void **state)
 		ut_mkdir(d);
 		struct export *e = export_add(d, &opts, err, sizeof(err));
 		assert_non_null(e);
-		assert_int_equal(e->idx, (unsigned)i);
+		assert_ptr_equal(export_get((unsigned)i), e);
+		assert_int_equal(e->id, export_id_of(e->path));
+		assert_int_not_equal(e->id, 0);
 		free(d);
 	}
 	assert_int_equal(export_count(), EXPORT_MAX);
@@ -192,8 +242,14 @@ static void test_table_full(void **state)
 	assert_null(export_add(base, &opts, err, sizeof(err)));
 	assert_true(err[0] != '\0');
 	assert_int_equal(export_count(), EXPORT_MAX);
-	/* Handles carry the index in one byte: every index fits. */
-	assert_true(EXPORT_MAX <= 256);
+	/* Handles carry the export's id: every export has its own, and it names it. */
+	assert_int_equal(export_finish(err, sizeof(err)), 0);
+	for (unsigned i = 0; i < EXPORT_MAX; i++) {
+		struct export *e = export_get(i);
+		assert_ptr_equal(export_by_id(e->id), e);
+		for (unsigned j = 0; j < i; j++)
+			assert_int_not_equal(export_get(j)->id, e->id);
+	}
 	export_free_all();
 	assert_int_equal(export_count(), 0);
 }
@@ -239,11 +295,15 @@ static void test_names(void **state)
 	assert_int_equal(name_check(&u.req, "...", 3, 0, &out), NFS3_OK);
 	assert_int_equal(name_check(&u.req, ".x", 2, 0, &out), NFS3_OK);
 
-	assert_true(nfs3_is_dot_or_dotdot("."));
-	assert_true(nfs3_is_dot_or_dotdot(".."));
-	assert_false(nfs3_is_dot_or_dotdot("..."));
-	assert_false(nfs3_is_dot_or_dotdot(".a"));
-	assert_false(nfs3_is_dot_or_dotdot(""));
+	assert_true(vfs_is_dot_or_dotdot(".", 1));
+	assert_true(vfs_is_dot_or_dotdot("..", 2));
+	assert_false(vfs_is_dot_or_dotdot("...", 3));
+	assert_false(vfs_is_dot_or_dotdot(".a", 2));
+	assert_false(vfs_is_dot_or_dotdot("", 0));
+	/* The length, not a NUL, ends the name: wire names are not terminated. */
+	assert_true(vfs_is_dot_or_dotdot(".a", 1));
+	assert_true(vfs_is_dot_or_dotdot("...", 2));
+	assert_false(vfs_is_dot_or_dotdot("..", 0));
 	ut_rpc_done(&u);
 }
 

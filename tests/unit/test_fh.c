@@ -1,6 +1,8 @@
 /*
- * File handles (server/fh.c): size, canonical bytes, resolution, tamper
- * resistance, staleness, renames, key persistence, export confinement.
+ * File handles (server/vfs/fh_codec.c, vfs.c, objcache.c and the
+ * passthrough backend's server/backend/passthrough/pt_handle.c): size,
+ * canonical bytes, resolution, tamper resistance, staleness, renames, key
+ * persistence, export confinement.
  *
  * Run twice by ctest: as is (cred_init(): as root, resolution uses
  * open_by_handle_at) and with --search (no cred_init(): the server acts as
@@ -9,12 +11,15 @@
 #define _GNU_SOURCE
 #include "unit.h"
 
+#include "backend.h"
 #include "cred.h"
 #include "errmap.h"
 #include "fh.h"
 #include "fs.h"
 #include "log.h"
 #include "nfs3.h"
+#include "objcache.h"
+#include "vfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,13 +36,22 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* The wire layout documented at the top of server/fh.c. */
+/*
+ * The wire layout documented in include/fh.h (the header) and at the top of
+ * server/backend/passthrough/pt_handle.c (the passthrough payload).
+ */
 #define L_VERSION 0
-#define L_EXPORT 2
-#define L_KHLEN 3
-#define L_INO 8
-#define L_MAC 16
-#define L_HDR 24
+#define L_BACKEND 1
+#define L_TYPE 2
+#define L_PAYLEN 3 /* payload length */
+#define L_EXPORT 4 /* export id, 4 bytes big-endian */
+#define L_MAC 8	   /* 8 bytes */
+#define L_HDR 16   /* the payload starts here */
+#define L_KHTYPE 16
+#define L_INO 17 /* 8 bytes big-endian */
+#define L_KH 25	 /* the kernel handle */
+
+_Static_assert(L_HDR == FH_HDR, "the header is 16 bytes");
 
 _Static_assert(FH_SIZE_MAX <= 64, "NFSv3 handles are at most 64 bytes");
 
@@ -71,10 +85,12 @@ static void mkdir_rel(const char *rel)
 static void hmake_in(struct export *e, const char *rel, struct fh_buf *out)
 {
 	struct stat st;
+	int root = pt_export(e)->root_fd;
 	memset(out, 0, sizeof(*out));
 	if (!rel[0]) {
-		assert_int_equal(fstat(e->root_fd, &st), 0);
-		assert_int_equal(fh_make(e, e->root_fd, "", &st, 0, out), 0);
+		assert_int_equal(fstat(root, &st), 0);
+		pt_make_fh(e, root, "", &st, out);
+		assert_true(out->len >= L_KH);
 		return;
 	}
 	char tmp[PATH_MAX];
@@ -85,16 +101,17 @@ static void hmake_in(struct export *e, const char *rel, struct fh_buf *out)
 	if (slash) {
 		*slash = '\0';
 		name = slash + 1;
-		pfd = openat(e->root_fd, tmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		pfd = openat(root, tmp, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	} else {
 		name = tmp;
-		pfd = openat(e->root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		pfd = openat(root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
 	if (pfd < 0)
 		fail_msg("open parent of %s: %s", rel, strerror(errno));
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		fail_msg("stat %s: %s", rel, strerror(errno));
-	assert_int_equal(fh_make(e, pfd, name, &st, 0, out), 0);
+	pt_make_fh(e, pfd, name, &st, out);
+	assert_true(out->len >= L_KH);
 	close(pfd);
 }
 
@@ -111,17 +128,17 @@ static nfsstat3 resolve_raw(const void *data, unsigned len, struct stat *st_out,
 	nfs_fh3 w;
 	w.data.data_len = len;
 	w.data.data_val = (char *)data;
-	struct fsobj *obj = (struct fsobj *)1;
-	nfsstat3 s = fh_resolve(&u.req, &w, &obj);
+	struct vfs_obj *obj = (struct vfs_obj *)1;
+	nfsstat3 s = nfs3_resolve(&u.req, &w, &obj);
 	if (s == NFS3_OK) {
 		assert_non_null(obj);
-		assert_true(obj->fd >= 0);
+		assert_true(obj->be.pt.fd >= 0);
 		assert_ptr_equal(u.req.ex, obj->ex);
 		if (st_out)
 			*st_out = obj->st;
 		if (ex_out)
 			*ex_out = obj->ex;
-		fsobj_put(obj);
+		vfs_put(obj);
 	} else {
 		assert_null(obj);
 	}
@@ -135,13 +152,13 @@ static nfsstat3 resolve(const struct fh_buf *b, struct stat *st_out)
 }
 
 /* Resolve and keep holding the object (as a request does) until ut_rpc_done. */
-static struct fsobj *hold(const struct fh_buf *b, struct ut_rpc *u)
+static struct vfs_obj *hold(const struct fh_buf *b, struct ut_rpc *u)
 {
 	ut_rpc_init(u, 0, 0);
 	nfs_fh3 w;
 	fh_to_wire(b, &w);
-	struct fsobj *obj;
-	assert_int_equal(fh_resolve(&u->req, &w, &obj), NFS3_OK);
+	struct vfs_obj *obj;
+	assert_int_equal(nfs3_resolve(&u->req, &w, &obj), NFS3_OK);
 	return obj;
 }
 
@@ -196,10 +213,23 @@ static void remac(struct fh_buf *b)
 {
 	uint8_t key[crypto_shorthash_KEYBYTES];
 	read_key(statedir, key);
+	/* Bytes 0..7, then the payload: every byte but the MAC's own. */
 	uint8_t msg[FH_SIZE_MAX];
 	memcpy(msg, b->data, L_MAC);
 	memcpy(msg + L_MAC, b->data + L_HDR, b->len - L_HDR);
 	crypto_shorthash(b->data + L_MAC, msg, b->len - (L_HDR - L_MAC), key);
+}
+
+static uint32_t get_export(const struct fh_buf *b)
+{
+	const uint8_t *p = b->data + L_EXPORT;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_export(struct fh_buf *b, uint32_t id)
+{
+	for (int i = 3; i >= 0; i--, id >>= 8)
+		b->data[L_EXPORT + i] = (uint8_t)id;
 }
 
 static uint64_t get_ino(const struct fh_buf *b)
@@ -245,11 +275,13 @@ static int setup(void **state)
 	struct export_opts o = { .anonuid = 65534, .anongid = 65534 };
 	ex = export_add(exdir, &o, err, sizeof(err));
 	ex2 = export_add(ex2dir, &o, err, sizeof(err));
-	if (!ex || !ex2) {
+	if (!ex || !ex2 || export_finish(err, sizeof(err)) != 0) {
 		fprintf(stderr, "export_add: %s\n", err);
 		return -1;
 	}
-	if (ex->idx != 0 || ex2->idx != 1)
+	/* Two exports, in the order given, each with its own stable id (0 is the root's). */
+	if (export_get(0) != ex || export_get(1) != ex2 || ex->id == ex2->id || ex->id == 0 ||
+	    ex2->id == 0 || ex->id != export_id_of(ex->path) || ex2->id != export_id_of(ex2->path))
 		return -1;
 	return 0;
 }
@@ -257,7 +289,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	fh_shutdown();
+	oc_shutdown();
 	export_free_all();
 	ut_rm_rf(base);
 	free(base);
@@ -302,14 +334,22 @@ static void test_layout_and_size(void **state)
 			continue;
 		struct fh_buf b;
 		hmake(objs[i], &b);
-		if (b.len > 64 || b.len < L_HDR)
+		if (b.len > 64 || b.len < L_KH)
 			fail_msg("handle of '%s' is %u bytes", objs[i], b.len);
-		assert_int_equal(b.data[L_VERSION], 1);
-		assert_int_equal(b.data[L_EXPORT], 0);
-		assert_int_equal(b.data[L_KHLEN], b.len - L_HDR);
+		assert_int_equal(b.data[L_VERSION], 2);
+		assert_int_equal(b.data[L_BACKEND], FH_PASSTHROUGH);
+		assert_int_equal(get_export(&b), ex->id);
+		assert_int_equal(b.data[L_PAYLEN], b.len - L_HDR);
 		struct stat st;
 		assert_int_equal(lstat(P(objs[i]), &st), 0);
+		assert_int_equal(b.data[L_TYPE], (uint8_t)vfs_type_of(st.st_mode));
 		assert_int_equal(get_ino(&b), (uint64_t)st.st_ino);
+		/* The kernel's own handle follows, as name_to_handle_at gives it. */
+		struct pt_kh kh;
+		pt_kernel_handle(AT_FDCWD, P(objs[i]), &kh);
+		assert_int_equal(b.len - L_KH, kh.len);
+		assert_int_equal(b.data[L_KHTYPE], (uint8_t)kh.type);
+		assert_memory_equal(b.data + L_KH, kh.bytes, kh.len);
 		/* The MAC is SipHash under the state directory's key, as documented. */
 		struct fh_buf c = b;
 		memset(c.data + L_MAC, 0, 8);
@@ -319,7 +359,8 @@ static void test_layout_and_size(void **state)
 	}
 	struct fh_buf r2;
 	hmake_in(ex2, "", &r2);
-	assert_int_equal(r2.data[L_EXPORT], 1);
+	assert_int_equal(get_export(&r2), ex2->id);
+	assert_int_not_equal(get_export(&r2), ex->id);
 	assert_true(r2.len <= FH_SIZE_MAX);
 }
 
@@ -342,13 +383,14 @@ static void test_canonical(void **state)
 
 	/* A multi-component name from the root, the object's own fd, another stat. */
 	struct stat st;
-	assert_int_equal(fstatat(ex->root_fd, "can/b/g", &st, AT_SYMLINK_NOFOLLOW), 0);
-	assert_int_equal(fh_make(ex, ex->root_fd, "can/b/g", &st, 12345, &h4), 0);
-	expect_same(&h1, &h4, "path from the export root, other parent hint");
+	int root = pt_export(ex)->root_fd;
+	assert_int_equal(fstatat(root, "can/b/g", &st, AT_SYMLINK_NOFOLLOW), 0);
+	pt_make_fh(ex, root, "can/b/g", &st, &h4);
+	expect_same(&h1, &h4, "path from the export root");
 	int fd = open(P("can/b/g"), O_PATH | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
-	assert_int_equal(fh_make(ex, fd, "", &st, 999, &h5), 0);
+	pt_make_fh(ex, fd, "", &st, &h5);
 	expect_same(&h1, &h5, "the object's own descriptor");
 	close(fd);
 
@@ -357,11 +399,11 @@ static void test_canonical(void **state)
 	ut_rpc_init(&u, 0, 0);
 	nfs_fh3 w;
 	fh_to_wire(&h2, &w);
-	struct fsobj *obj;
-	assert_int_equal(fh_resolve(&u.req, &w, &obj), NFS3_OK);
-	assert_int_equal(fh_make_obj(obj, 0, &h6), 0);
-	expect_same(&h1, &h6, "fh_make_obj");
-	fsobj_put(obj);
+	struct vfs_obj *obj;
+	assert_int_equal(nfs3_resolve(&u.req, &w, &obj), NFS3_OK);
+	pt_make_fh(obj->ex, obj->be.pt.fd, "", &obj->st, &h6);
+	expect_same(&h1, &h6, "a resolved object's own descriptor");
+	vfs_put(obj);
 	ut_rpc_done(&u);
 
 	/* Directories through "." and "..", and the root. */
@@ -371,15 +413,15 @@ static void test_canonical(void **state)
 	int bfd = open(P("can/b"), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	assert_true(afd >= 0 && bfd >= 0);
 	assert_int_equal(fstat(afd, &st), 0);
-	assert_int_equal(fh_make(ex, afd, ".", &st, 0, &d2), 0);
+	pt_make_fh(ex, afd, ".", &st, &d2);
 	expect_same(&d1, &d2, "directory via \".\"");
-	assert_int_equal(fh_make(ex, bfd, "../a", &st, 0, &d3), 0);
+	pt_make_fh(ex, bfd, "../a", &st, &d3);
 	expect_same(&d1, &d3, "directory via \"../a\"");
 	hmake("", &r1);
 	struct stat rst;
-	assert_int_equal(fstat(ex->root_fd, &rst), 0);
+	assert_int_equal(fstat(root, &rst), 0);
 	int cfd = open(P("can"), O_PATH | O_DIRECTORY | O_CLOEXEC);
-	assert_int_equal(fh_make(ex, cfd, "..", &rst, 0, &r2), 0);
+	pt_make_fh(ex, cfd, "..", &rst, &r2);
 	expect_same(&r1, &r2, "root via \"..\"");
 	close(afd);
 	close(bfd);
@@ -403,7 +445,7 @@ static void test_resolve_roundtrip(void **state)
 	const char *objs[] = { "", "rt", "rt/file", "rt/lnk", "rt/fifo" };
 	for (int pass = 0; pass < 3; pass++) {
 		if (pass == 2)
-			fh_shutdown(); /* uncached once more */
+			oc_shutdown(); /* uncached once more */
 		for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
 			struct fh_buf b;
 			hmake(objs[i], &b);
@@ -420,16 +462,24 @@ static void test_resolve_roundtrip(void **state)
 	/* The root, both ways, and the request's export. */
 	struct ut_rpc u;
 	ut_rpc_init(&u, 0, 0);
-	struct fsobj *obj;
-	assert_int_equal(fh_resolve_root(&u.req, ex, &obj), NFS3_OK);
-	assert_int_equal(obj->st.st_ino, ex->root_ino);
+	struct vfs_new root;
+	assert_int_equal(vfs_mount_lookup(ex, "", &root), 0);
+	assert_ptr_equal(root.ex, ex);
+	assert_int_equal(root.st.st_ino, pt_export(ex)->root_ino);
+	nfs_fh3 rw;
+	fh_to_wire(&root.fh, &rw);
+	struct vfs_obj *obj;
+	assert_int_equal(nfs3_resolve(&u.req, &rw, &obj), NFS3_OK);
+	assert_int_equal(obj->st.st_ino, pt_export(ex)->root_ino);
+	assert_true(obj->is_root);
 	assert_ptr_equal(obj->ex, ex);
 	assert_ptr_equal(u.req.ex, ex);
 	struct fh_buf rb, rb2;
-	assert_int_equal(fh_make_obj(obj, 0, &rb), 0);
+	pt_make_fh(obj->ex, obj->be.pt.fd, "", &obj->st, &rb);
 	hmake("", &rb2);
 	expect_same(&rb, &rb2, "root handle");
-	fsobj_put(obj);
+	expect_same(&root.fh, &rb2, "MOUNT's root handle");
+	vfs_put(obj);
 	ut_rpc_done(&u);
 
 	/* Second export: its own objects, its own export in the request. */
@@ -477,7 +527,7 @@ static void test_every_mutation_rejected(void **state)
 		hmake(objs[i], &b);
 		expect_resolves_to(&b, objs[i]); /* cached now */
 		mutate_all(&b, objs[i]);
-		fh_shutdown();
+		oc_shutdown();
 		mutate_all(&b, objs[i]);
 		expect_resolves_to(&b, objs[i]);
 	}
@@ -520,20 +570,36 @@ static void test_forged_with_key(void **state)
 	hmake("forgeB", &bb);
 	hmake("forgeD", &d);
 
-	/* An export index that does not exist. */
-	const uint8_t idxs[] = { 2, 7, 31, 32, 255 };
-	for (size_t i = 0; i < sizeof(idxs); i++) {
+	/*
+	 * An export id that names no passthrough export: made up, next to ours,
+	 * or 0 (the synthesized root's, another backend).
+	 */
+	const uint32_t ids[] = { 0,
+				 1,
+				 2,
+				 7,
+				 31,
+				 32,
+				 255,
+				 0xffffffffu,
+				 ex->id ^ 1,
+				 ex->id + 1,
+				 ex->id ^ 0x80000000u,
+				 ex2->id ^ 1 };
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		if (ids[i] == ex->id || ids[i] == ex2->id)
+			continue;
 		struct fh_buf f = a;
-		f.data[L_EXPORT] = idxs[i];
+		put_export(&f, ids[i]);
 		remac(&f);
 		nfsstat3 s = resolve(&f, NULL);
 		if (s != NFS3ERR_STALE && s != NFS3ERR_BADHANDLE)
-			fail_msg("export index %u: %s", idxs[i], nfs3_strstat(s));
+			fail_msg("export id %#x: %s", ids[i], nfs3_strstat(s));
 	}
 	/* A's kernel handle with B's inode number, and the other way round. */
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass)
-			fh_shutdown();
+			oc_shutdown();
 		struct fh_buf f = a;
 		put_ino(&f, get_ino(&bb));
 		remac(&f);
@@ -554,14 +620,34 @@ static void test_forged_with_key(void **state)
 		expect_status(&f, NFS3ERR_STALE, "made-up inode");
 	}
 	/* Structural nonsense is BADHANDLE even with a valid MAC. */
+	const uint8_t versions[] = { 0, 1, 3, 255 };
+	for (size_t i = 0; i < sizeof(versions); i++) {
+		struct fh_buf f = a;
+		f.data[L_VERSION] = versions[i];
+		remac(&f);
+		nfsstat3 s = resolve(&f, NULL);
+		if (s != NFS3ERR_BADHANDLE)
+			fail_msg("version %u: %s, want BADHANDLE", versions[i], nfs3_strstat(s));
+	}
 	struct fh_buf f = a;
-	f.data[L_VERSION] = 2;
+	f.data[L_PAYLEN] = (uint8_t)(f.data[L_PAYLEN] + 4);
 	remac(&f);
-	expect_status(&f, NFS3ERR_BADHANDLE, "version 2");
+	expect_status(&f, NFS3ERR_BADHANDLE, "payload length beyond the handle");
 	f = a;
-	f.data[L_KHLEN] = (uint8_t)(f.data[L_KHLEN] + 4);
+	f.data[L_PAYLEN] = (uint8_t)(f.data[L_PAYLEN] - 1);
 	remac(&f);
-	expect_status(&f, NFS3ERR_BADHANDLE, "kernel handle length beyond the handle");
+	expect_status(&f, NFS3ERR_BADHANDLE, "payload length short of the handle");
+	/* A payload too short to hold the inode number, its length byte and MAC made to match. */
+	f = a;
+	f.len = L_HDR + 5;
+	f.data[L_PAYLEN] = 5;
+	remac(&f);
+	expect_status(&f, NFS3ERR_BADHANDLE, "payload shorter than type and inode");
+	/* The pseudo backend's kind on a passthrough export's id. */
+	f = a;
+	f.data[L_BACKEND] = FH_PSEUDO;
+	remac(&f);
+	expect_status(&f, NFS3ERR_STALE, "another backend's handle for this export");
 	/* Still fine afterwards. */
 	expect_resolves_to(&a, "forgeA");
 	expect_resolves_to(&bb, "forgeB");
@@ -584,7 +670,7 @@ static void test_removed_is_stale(void **state)
 	struct fh_buf h2;
 	hmake("rm2", &h2);
 	assert_int_equal(unlink(P("rm2")), 0);
-	fh_shutdown();
+	oc_shutdown();
 	expect_status(&h2, NFS3ERR_STALE, "removed file (uncached)");
 
 	/* One of two links removed: still the same live object. */
@@ -595,7 +681,7 @@ static void test_removed_is_stale(void **state)
 	expect_resolves_to(&h3, "rm3");
 	assert_int_equal(unlink(P("rm3")), 0);
 	expect_resolves_to(&h3, "rm3b");
-	fh_shutdown();
+	oc_shutdown();
 	expect_resolves_to(&h3, "rm3b");
 	assert_int_equal(unlink(P("rm3b")), 0);
 	expect_status(&h3, NFS3ERR_STALE, "last link removed");
@@ -616,7 +702,7 @@ static void test_removed_is_stale(void **state)
 	assert_int_equal(lstat(P("reuse"), &st), 0);
 	ino_t old = st.st_ino;
 	assert_int_equal(unlink(P("reuse")), 0);
-	fh_shutdown();
+	oc_shutdown();
 	bool reused = false;
 	char name[64];
 	for (int i = 0; i < 64 && !reused; i++) {
@@ -643,12 +729,12 @@ static void test_cache_sweep_and_forget(void **state)
 	expect_resolves_to(&h, "sw");
 	struct stat st;
 	assert_int_equal(lstat(P("sw"), &st), 0);
-	fh_forget(ex, st.st_dev, st.st_ino);
+	pt_forget(ex, st.st_dev, st.st_ino);
 	expect_resolves_to(&h, "sw");
-	fh_cache_sweep(0);
+	oc_sweep(0);
 	expect_resolves_to(&h, "sw");
 	assert_int_equal(unlink(P("sw")), 0);
-	fh_cache_sweep(0);
+	oc_sweep(0);
 	expect_status(&h, NFS3ERR_STALE, "removed, swept");
 }
 
@@ -663,11 +749,11 @@ static void touch_and_release(const char *rel, struct fh_buf *h, int *path_fd, i
 	touch_rel(rel);
 	hmake(rel, h);
 	struct ut_rpc u;
-	struct fsobj *obj = hold(h, &u);
-	*path_fd = obj->fd;
-	*io_fd = fsobj_io_fd(obj, true);
+	struct vfs_obj *obj = hold(h, &u);
+	*path_fd = obj->be.pt.fd;
+	*io_fd = pt_io_fd(obj, true);
 	assert_true(*io_fd >= 0);
-	fsobj_put(obj);
+	vfs_put(obj);
 	ut_rpc_done(&u);
 }
 
@@ -685,18 +771,18 @@ static void test_sweep_releases_idle_and_removed(void **state)
 	touch_and_release("sw_rm", &hr, &rm_path, &rm_io);
 	touch_and_release("sw_held", &hh, &held_path, &held_io);
 	struct ut_rpc u;
-	struct fsobj *held = hold(&hh, &u);
-	assert_int_equal(fsobj_io_fd(held, true), held_io);
+	struct vfs_obj *held = hold(&hh, &u);
+	assert_int_equal(pt_io_fd(held, true), held_io);
 	assert_int_equal(unlink(P("sw_rm")), 0);
 
-	fh_cache_sweep(0);
+	oc_sweep(0);
 	bool idle_io_open = fd_open(idle_io), idle_path_open = fd_open(idle_path);
 	bool rm_open = fd_open(rm_path) || fd_open(rm_io);
 	bool held_open = fd_open(held_io) && fd_open(held_path);
 	struct stat a, b;
 	bool held_same = held_open && fstat(held_io, &a) == 0 && lstat(P("sw_held"), &b) == 0 &&
 			 a.st_ino == b.st_ino;
-	fsobj_put(held);
+	vfs_put(held);
 	ut_rpc_done(&u);
 	if (idle_io_open)
 		fail_msg("an idle entry's I/O descriptor survived the sweep");
@@ -725,7 +811,7 @@ static void test_rename_within_export(void **state)
 	/* Same directory (as `mv` would do it), cached and uncached. */
 	assert_int_equal(rename(P("ren/a/x"), P("ren/a/y")), 0);
 	expect_resolves_to(&hx, "ren/a/y");
-	fh_shutdown();
+	oc_shutdown();
 	expect_resolves_to(&hx, "ren/a/y");
 	struct fh_buf hy;
 	hmake("ren/a/y", &hy);
@@ -734,7 +820,7 @@ static void test_rename_within_export(void **state)
 	/* Across directories. */
 	assert_int_equal(rename(P("ren/a/y"), P("ren/b/deep/z")), 0);
 	expect_resolves_to(&hx, "ren/b/deep/z");
-	fh_shutdown();
+	oc_shutdown();
 	expect_resolves_to(&hx, "ren/b/deep/z");
 
 	/* A directory with contents moved across directories. */
@@ -746,7 +832,7 @@ static void test_rename_within_export(void **state)
 	expect_resolves_to(&hs, "ren/a/sub");
 	assert_int_equal(rename(P("ren/a/sub"), P("ren/b/deep/sub2")), 0);
 	expect_resolves_to(&hs, "ren/b/deep/sub2");
-	fh_shutdown();
+	oc_shutdown();
 	expect_resolves_to(&hs, "ren/b/deep/sub2");
 	expect_resolves_to(&hf, "ren/b/deep/sub2/f");
 
@@ -827,7 +913,7 @@ static void test_key_persists(void **state)
 	assert_int_equal(lstat(P("keep/f"), &fst), 0);
 
 	/* Re-initialised from the same state directory: same key, same handles. */
-	fh_shutdown();
+	oc_shutdown();
 	assert_int_equal(fh_init(statedir), 0);
 	read_key(statedir, k2);
 	assert_memory_equal(k1, k2, sizeof(k1));
@@ -855,7 +941,9 @@ static void test_key_persists(void **state)
 	struct fh_buf o;
 	child_make(other, "keep/f", &o);
 	assert_int_equal(o.len, h.len);
-	assert_memory_equal(o.data, h.data, L_MAC);		    /* identity is the same... */
+	/* The identity (header and payload) is the same... */
+	assert_memory_equal(o.data, h.data, L_MAC);
+	assert_memory_equal(o.data + L_HDR, h.data + L_HDR, h.len - L_HDR);
 	assert_memory_not_equal(o.data + L_MAC, h.data + L_MAC, 8); /* ...the MAC is not */
 	assert_int_equal(child_resolve(other, &h, &ino), NFS3ERR_BADHANDLE);
 	assert_int_equal(child_resolve(other, &o, &ino), NFS3_OK);
@@ -896,15 +984,15 @@ static void test_dir_moved_outside(void **state)
 
 	char *dst = ut_join(outdir, "om");
 	assert_int_equal(rename(P("om"), dst), 0);
-	fh_shutdown();
+	oc_shutdown();
 	expect_status(&hom, NFS3ERR_STALE, "directory moved outside the export");
 	expect_status(&hin, NFS3ERR_STALE, "subdirectory of a directory moved outside");
-	fh_shutdown();
+	oc_shutdown();
 	expect_status(&hin, NFS3ERR_STALE, "subdirectory of a directory moved outside, again");
 
 	/* Moved back in: valid again. */
 	assert_int_equal(rename(dst, P("om")), 0);
-	fh_shutdown();
+	oc_shutdown();
 	expect_resolves_to(&hom, "om");
 	expect_resolves_to(&hin, "om/inner");
 
@@ -913,10 +1001,10 @@ static void test_dir_moved_outside(void **state)
 	struct fh_buf e2;
 	hmake_in(ex2, "e2dir", &e2);
 	struct fh_buf f = e2;
-	f.data[L_EXPORT] = 0;
+	put_export(&f, ex->id);
 	remac(&f);
-	fh_shutdown();
-	expect_status(&f, NFS3ERR_STALE, "export 1's directory under export 0's index");
+	oc_shutdown();
+	expect_status(&f, NFS3ERR_STALE, "the second export's directory under the first's id");
 	free(dst);
 }
 
@@ -939,18 +1027,18 @@ static void test_file_moved_outside(void **state)
 	assert_int_equal(rename(P("fo/a"), oa), 0);
 	expect_status(&ha, NFS3ERR_STALE, "cached file moved outside the export");
 	assert_int_equal(rename(P("fo/b"), ob), 0);
-	fh_shutdown();
+	oc_shutdown();
 	expect_status(&hb, NFS3ERR_STALE, "file moved outside the export");
 
 	/* A second link outside changes nothing while one is inside. */
 	assert_int_equal(link(P("fo/both"), oboth), 0);
 	expect_resolves_to(&hboth, "fo/both");
-	fh_shutdown();
+	oc_shutdown();
 	expect_resolves_to(&hboth, "fo/both");
 	/* Cached through the outside name's dentry, then the inside one goes. */
 	assert_int_equal(unlink(P("fo/both")), 0);
 	expect_status(&hboth, NFS3ERR_STALE, "file whose only remaining link is outside");
-	fh_shutdown();
+	oc_shutdown();
 	expect_status(&hboth, NFS3ERR_STALE, "file whose only remaining link is outside, uncached");
 
 	/* Back inside under another name: valid again. */
@@ -968,7 +1056,7 @@ static void test_file_moved_outside(void **state)
 	char *od = ut_join(outdir, "fo-d");
 	assert_int_equal(rename(P("fo/d"), od), 0);
 	expect_status(&hdf, NFS3ERR_STALE, "cached file in a directory moved outside");
-	fh_shutdown();
+	oc_shutdown();
 	expect_status(&hdf, NFS3ERR_STALE, "file in a directory moved outside");
 	assert_int_equal(rename(od, P("fo/d")), 0);
 	expect_resolves_to(&hdf, "fo/d/f");
@@ -1018,7 +1106,7 @@ static void test_cached_dir_moved_outside(void **state)
 	nfsstat3 s = resolve(&hcm, NULL);
 	assert_int_equal(rename(dst, P("cm")), 0);
 	free(dst);
-	fh_shutdown();
+	oc_shutdown();
 	if (escaped)
 		fail_msg("LOOKUP \"..\" in a directory moved outside the export returned the "
 			 "outside parent directory (the handle cache skips the export check)");
@@ -1041,19 +1129,19 @@ static void test_adopted_after_parent_moved(void **state)
 	struct fh_buf hdir;
 	hmake("am", &hdir);
 	struct ut_rpc u;
-	struct fsobj *dir = hold(&hdir, &u);
-	if (ex->watch)
-		assert_int_not_equal(dir->proven_epoch, 0);
+	struct vfs_obj *dir = hold(&hdir, &u);
+	if (pt_export(ex)->watch)
+		assert_int_not_equal(dir->be.pt.proven_epoch, 0);
 
 	char *dst = ut_join(outdir, "am");
 	assert_int_equal(rename(P("am"), dst), 0);
 	int fd;
 	struct stat st;
-	assert_int_equal(fs_open_child(dir->fd, "f", &fd, &st), 0);
+	assert_int_equal(fs_open_child(dir->be.pt.fd, "f", &fd, &st), 0);
 	struct fh_buf hf;
-	assert_int_equal(fh_make(ex, fd, "", &st, dir->st.st_ino, &hf), 0);
-	fh_adopt(dir, fd, -1, &st, &hf);
-	fsobj_put(dir);
+	pt_make_fh(ex, fd, "", &st, &hf);
+	pt_adopt(dir, fd, -1, &st, &hf);
+	vfs_put(dir);
 	ut_rpc_done(&u);
 
 	nfsstat3 s = resolve(&hf, NULL);
@@ -1080,18 +1168,18 @@ static void *conc_worker(void *arg)
 			ut_rpc_init(&u, 0, 0);
 			nfs_fh3 w;
 			fh_to_wire(&conc_h[(i + j) % NCONC], &w);
-			struct fsobj *obj;
-			if (fh_resolve(&u.req, &w, &obj) != NFS3_OK) {
+			struct vfs_obj *obj;
+			if (nfs3_resolve(&u.req, &w, &obj) != NFS3_OK) {
 				(*bad)++;
 			} else {
 				struct stat st, io;
-				if (fstat(obj->fd, &st) != 0 || st.st_ino != obj->st.st_ino)
+				if (fstat(obj->be.pt.fd, &st) != 0 || st.st_ino != obj->st.st_ino)
 					(*bad)++;
 				/* A held entry's I/O descriptor stays open and names the same file. */
-				int fd = fsobj_io_fd(obj, false);
+				int fd = pt_io_fd(obj, false);
 				if (fd < 0 || fstat(fd, &io) != 0 || io.st_ino != obj->st.st_ino)
 					(*bad)++;
-				fsobj_put(obj);
+				vfs_put(obj);
 			}
 			ut_rpc_done(&u);
 		}
@@ -1105,7 +1193,7 @@ static void *conc_sweeper(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&conc_done))
-		fh_cache_sweep(0);
+		oc_sweep(0);
 	return NULL;
 }
 
@@ -1119,7 +1207,7 @@ static void test_concurrent_resolve(void **state)
 		touch_rel(name);
 		hmake(name, &conc_h[j]);
 	}
-	fh_shutdown();
+	oc_shutdown();
 	pthread_t th[4], sw;
 	unsigned bad[4] = { 0 };
 	atomic_store(&conc_done, false);
@@ -1148,14 +1236,14 @@ static void test_shutdown_with_held_object(void **state)
 	ut_rpc_init(&u, 0, 0);
 	nfs_fh3 w;
 	fh_to_wire(&hh, &w);
-	struct fsobj *obj;
-	assert_int_equal(fh_resolve(&u.req, &w, &obj), NFS3_OK);
-	fh_shutdown();
+	struct vfs_obj *obj;
+	assert_int_equal(nfs3_resolve(&u.req, &w, &obj), NFS3_OK);
+	oc_shutdown();
 	/* The held object stays usable until its last reference goes. */
 	struct stat st;
-	assert_int_equal(fstat(obj->fd, &st), 0);
+	assert_int_equal(fstat(obj->be.pt.fd, &st), 0);
 	assert_int_equal(st.st_ino, obj->st.st_ino);
-	fsobj_put(obj);
+	vfs_put(obj);
 	ut_rpc_done(&u);
 	expect_resolves_to(&hh, "held");
 	expect_resolves_to(&hi, "idle");
@@ -1176,15 +1264,16 @@ static int child_main(int argc, char **argv)
 	char err[256];
 	struct export_opts o = { .anonuid = 65534, .anongid = 65534 };
 	ex = export_add(argv[3], &o, err, sizeof(err));
-	if (!ex)
+	if (!ex || export_finish(err, sizeof(err)) != 0)
 		return 4;
 	exdir = argv[3];
 	if (strcmp(argv[1], "make") == 0) {
 		struct fh_buf b;
 		struct stat st;
-		if (fstatat(ex->root_fd, argv[4], &st, AT_SYMLINK_NOFOLLOW) < 0)
+		int root = pt_export(ex)->root_fd;
+		if (fstatat(root, argv[4], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return 5;
-		fh_make(ex, ex->root_fd, argv[4], &st, 0, &b);
+		pt_make_fh(ex, root, argv[4], &st, &b);
 		char hex[2 * FH_SIZE_MAX + 1];
 		ut_hex(b.data, b.len, hex);
 		printf("%s\n", hex);
@@ -1198,13 +1287,13 @@ static int child_main(int argc, char **argv)
 		struct ut_rpc u;
 		ut_rpc_init(&u, 0, 0);
 		nfs_fh3 w = { .data = { .data_len = (u_int)n, .data_val = (char *)data } };
-		struct fsobj *obj;
-		nfsstat3 s = fh_resolve(&u.req, &w, &obj);
+		struct vfs_obj *obj;
+		nfsstat3 s = nfs3_resolve(&u.req, &w, &obj);
 		printf("%d %lu\n", (int)s, s == NFS3_OK ? (unsigned long)obj->st.st_ino : 0ul);
 		if (s == NFS3_OK)
-			fsobj_put(obj);
+			vfs_put(obj);
 		ut_rpc_done(&u);
-		fh_shutdown();
+		oc_shutdown();
 		export_free_all();
 		return 0;
 	}

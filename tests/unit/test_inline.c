@@ -11,6 +11,7 @@
 #include "fh.h"
 #include "log.h"
 #include "nfs3.h"
+#include "objcache.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -133,7 +134,7 @@ static void test_only_cheap_procedures(void **state)
 static void test_uncached_handle_goes_to_worker(void **state)
 {
 	(void)state;
-	fh_shutdown(); /* empty cache */
+	oc_shutdown(); /* empty cache */
 	struct fh_buf f;
 	hmake("file", &f);
 	struct rpc_reply rep, wrep;
@@ -164,7 +165,7 @@ static void test_lookup_inline(void **state)
 	struct fh_buf root;
 	hroot(&root);
 	struct rpc_reply rep;
-	fh_shutdown();
+	oc_shutdown();
 	assert_false(run_inline(3, &root, "file", &rep)); /* directory not cached */
 	assert_untouched(&rep);
 	run_worker(3, &root, "file", &rep);

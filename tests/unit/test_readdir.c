@@ -1,12 +1,14 @@
 /*
- * READDIR / READDIRPLUS paging (server/nfs3_read.c over server/fs.c), called
- * directly with decoded arguments: completeness across many small pages,
- * cookie resumption, concurrent changes, TOOSMALL, "." and "..", and the
- * count / dircount / maxcount budgets checked against the XDR-encoded reply.
+ * READDIR / READDIRPLUS paging (server/nfs3/nfs3_read.c over vfs_readdir and
+ * the passthrough backend), called directly with decoded arguments:
+ * completeness across many small pages, cookie resumption, concurrent
+ * changes, TOOSMALL, "." and "..", and the count / dircount / maxcount
+ * budgets checked against the XDR-encoded reply.
  */
 #define _GNU_SOURCE
 #include "unit.h"
 
+#include "backend.h"
 #include "cred.h"
 #include "errmap.h"
 #include "fh.h"
@@ -462,12 +464,12 @@ static void test_plus_handles_resolve(void **state)
 		ut_rpc_init(&u, 0, 0);
 		nfs_fh3 w;
 		fh_to_wire(&e->fh, &w);
-		struct fsobj *obj;
-		nfsstat3 s = fh_resolve(&u.req, &w, &obj);
+		struct vfs_obj *obj;
+		nfsstat3 s = nfs3_resolve(&u.req, &w, &obj);
 		if (s != NFS3_OK)
 			fail_msg("handle of %s: %s", e->name, nfs3_strstat(s));
 		assert_int_equal(obj->st.st_ino, e->fileid);
-		fsobj_put(obj);
+		vfs_put(obj);
 		ut_rpc_done(&u);
 		/* The same canonical handle a lookup by name gives. */
 		if (strcmp(e->name, ".") && strcmp(e->name, "..")) {
@@ -690,7 +692,7 @@ static void test_dots(void **state)
 {
 	(void)state;
 	struct stat rst;
-	assert_int_equal(fstat(ex->root_fd, &rst), 0);
+	assert_int_equal(fstat(pt_export(ex)->root_fd, &rst), 0);
 
 	/* At the export root, ".." is the root itself. */
 	for (int plus = 0; plus < 2; plus++) {
@@ -927,15 +929,23 @@ static void test_fast_encoding_shapes(void **state)
 	}
 	fattr3 *a = &e[0].name_attributes.post_op_attr_u.attributes;
 	e[0].name_attributes.attributes_follow = TRUE;
-	*a = (fattr3){ .type = NF3CHR, .mode = 04755, .nlink = 3, .uid = 0xfffffffe, .gid = 7,
-		       .size = 0x8000000000000001ull, .used = 4096, .rdev = { 10, 200 },
-		       .fsid = 0xabcdefull, .fileid = 0x0102030405060708ull,
-		       .atime = { 1, 999999999 }, .mtime = { 0x7fffffff, 0 },
+	*a = (fattr3){ .type = NF3CHR,
+		       .mode = 04755,
+		       .nlink = 3,
+		       .uid = 0xfffffffe,
+		       .gid = 7,
+		       .size = 0x8000000000000001ull,
+		       .used = 4096,
+		       .rdev = { 10, 200 },
+		       .fsid = 0xabcdefull,
+		       .fileid = 0x0102030405060708ull,
+		       .atime = { 1, 999999999 },
+		       .mtime = { 0x7fffffff, 0 },
 		       .ctime = { 0xffffffff, 1 } };
 	e[0].name_handle.handle_follows = TRUE;
 	e[0].name_handle.post_op_fh3_u.handle.data.data_val = (char *)fh;
 	e[0].name_handle.post_op_fh3_u.handle.data.data_len = 27; /* padded on the wire */
-	e[1].name_attributes = e[0].name_attributes; /* attributes, no handle */
+	e[1].name_attributes = e[0].name_attributes;		  /* attributes, no handle */
 	READDIRPLUS3res r;
 	memset(&r, 0, sizeof(r));
 	r.status = NFS3_OK;
