@@ -105,6 +105,7 @@ void oc_ent_init(struct oc_ent *e, const struct oc_class *cls, uint32_t export_i
 	memcpy(e->key, key, e->keylen);
 	e->refs = 1;
 	e->unhashed = false;
+	e->last_used = mono_s();
 	e->hnext = e->lprev = e->lnext = NULL;
 }
 
