@@ -97,6 +97,23 @@ void rpc_encode_accepted(struct rpc_reply *rep, uint32_t xid, enum rpc_accept_st
 void rpc_encode_prog_mismatch(struct rpc_reply *rep, uint32_t xid, uint32_t low, uint32_t high);
 void rpc_encode_auth_error(struct rpc_reply *rep, uint32_t xid, enum rpc_auth_stat why);
 
+/*
+ * What the transport needs to know of a call before it runs it, read from
+ * the record's bytes here so that the transport itself only frames records
+ * and schedules them.
+ */
+struct rpc_hint {
+	/* Reply data expected beyond the call's own bytes (what a READ asks for). */
+	size_t reply_bytes;
+	/* Bulk I/O (a WRITE's payload): queued apart, never on the small-call reserve. */
+	bool bulk;
+	/* Small enough to try on the event thread (rpc_process_inline). */
+	bool may_inline;
+};
+
+/* Classify a whole call record; never fails (unknown or short: no reply estimate). */
+struct rpc_hint rpc_classify(const uint8_t *rec, size_t len);
+
 /* Top level: parse, authenticate, dispatch, encode. Thread-safe. */
 /*
  * The same on the event thread, for the cheap procedures (PROC_INLINE) whose

@@ -230,8 +230,6 @@ static bool conn_batch_add(struct conn *c, struct rpc_reply *rep)
  */
 static bool conn_try_inline(struct conn *c)
 {
-	if (c->rec_len > SMALL_CALL_BYTES)
-		return false;
 	struct rpc_reply rep = { 0 };
 	if (!rpc_process_inline(c->rec, c->rec_len, &c->peer, &rep)) {
 		rpc_reply_free(&rep);
@@ -250,44 +248,12 @@ static bool conn_try_inline(struct conn *c)
 
 /* ---- worker calls ---- */
 
-static uint32_t be32_at(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return ntohl(v);
-}
-
-/*
- * The reply size a call will need beyond its own bytes: what a READ asks
- * for. Charged up front so a client's queue of 1 MiB READs can't make the
- * server hold more than the connection's budget of reply data.
- */
-static size_t reply_estimate(const uint8_t *rec, size_t len)
-{
-	const uint32_t nfs_prog = 100003, nfs_v3 = 3, read_proc = 6;
-	size_t off = 24; /* xid, mtype, rpcvers, prog, vers, proc */
-	if (len < off + 8 || be32_at(rec + 12) != nfs_prog || be32_at(rec + 16) != nfs_v3 ||
-	    be32_at(rec + 20) != read_proc)
-		return 0;
-	for (int auth = 0; auth < 2; auth++) { /* credential, verifier */
-		if (len < off + 8)
-			return 0;
-		off += 8 + ((be32_at(rec + off + 4) + 3u) & ~3u);
-	}
-	if (len < off + 4)
-		return 0;
-	off += 4 + ((be32_at(rec + off) + 3u) & ~3u); /* file handle */
-	if (len < off + 12)
-		return 0;
-	uint32_t count = be32_at(rec + off + 8);
-	return count < (1u << 20) ? count : (1u << 20);
-}
-
 /* Hand a finished record to the workers; returns false when reading should pause. */
 static bool conn_submit_record(struct conn *c)
 {
 	c->turn_calls++;
-	if (conn_try_inline(c))
+	struct rpc_hint hint = rpc_classify(c->rec, c->rec_len);
+	if (hint.may_inline && conn_try_inline(c))
 		return !conn_is_paused(c);
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j)
@@ -300,7 +266,8 @@ static bool conn_submit_record(struct conn *c)
 	c->rec_len = 0;
 	conn_get(c);
 
-	j->cost = j->len + reply_estimate(j->rec, j->len);
+	j->bulk = hint.bulk;
+	j->cost = j->len + hint.reply_bytes;
 	bool pause = conn_adjust(c, 1, (ssize_t)j->cost, -1);
 	queue_push(j);
 	return !pause;

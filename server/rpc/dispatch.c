@@ -14,6 +14,8 @@
 
 #define ARENA_CHUNK (64 * 1024)
 #define REPLY_DEFAULT (8 * 1024)
+/* Calls at most this big (GETATTR, LOOKUP, ACCESS...) jump ahead of bulk I/O. */
+#define SMALL_CALL_BYTES 1024
 
 struct arena_chunk {
 	struct arena_chunk *next;
@@ -231,4 +233,45 @@ void rpc_process(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
 		 struct rpc_reply *rep)
 {
 	process(rec, len, peer, rep, false);
+}
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+/*
+ * The reply size a call will need beyond its own bytes: what a READ asks
+ * for. Charged up front so a client's queue of 1 MiB READs can't make the
+ * server hold more than the connection's budget of reply data. Read
+ * straight from the header, without decoding it: this runs for every call.
+ */
+static size_t reply_estimate(const uint8_t *rec, size_t len)
+{
+	const uint32_t nfs_prog = 100003, nfs_v3 = 3, read_proc = 6;
+	size_t off = 24; /* xid, mtype, rpcvers, prog, vers, proc */
+	if (len < off + 8 || be32_at(rec + 12) != nfs_prog || be32_at(rec + 16) != nfs_v3 ||
+	    be32_at(rec + 20) != read_proc)
+		return 0;
+	for (int auth = 0; auth < 2; auth++) { /* credential, verifier */
+		if (len < off + 8)
+			return 0;
+		off += 8 + ((be32_at(rec + off + 4) + 3u) & ~3u);
+	}
+	if (len < off + 4)
+		return 0;
+	off += 4 + ((be32_at(rec + off) + 3u) & ~3u); /* file handle */
+	if (len < off + 12)
+		return 0;
+	uint32_t count = be32_at(rec + off + 8);
+	return count < (1u << 20) ? count : (1u << 20);
+}
+
+struct rpc_hint rpc_classify(const uint8_t *rec, size_t len)
+{
+	return (struct rpc_hint){ .reply_bytes = reply_estimate(rec, len),
+				  .bulk = len > SMALL_CALL_BYTES,
+				  .may_inline = len <= SMALL_CALL_BYTES };
 }

@@ -32,15 +32,10 @@ static struct {
 	int bulk_running, bulk_max;
 } Q = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
-static bool job_is_bulk(const struct job *j)
-{
-	return j->len > SMALL_CALL_BYTES;
-}
-
 void queue_push(struct job *j)
 {
 	struct job **head = &Q.qhead, **tail = &Q.qtail;
-	if (job_is_bulk(j)) {
+	if (j->bulk) {
 		head = &Q.bhead;
 		tail = &Q.btail;
 	}
@@ -111,7 +106,7 @@ static void *worker_main(void *arg)
 	struct job *j;
 	bool bulk = false;
 	while ((j = queue_pop(bulk))) {
-		bulk = job_is_bulk(j);
+		bulk = j->bulk;
 		struct rpc_reply rep = { 0 };
 		rpc_process(j->rec, j->len, &j->peer, &rep);
 		if (!rep.drop && rep.len > RPC_REPLY_RESERVE) {

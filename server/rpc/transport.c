@@ -7,6 +7,9 @@
  * lock, so replies leave in completion order (the client matches them by
  * xid).
  *
+ * The transport frames records and schedules them but never reads RPC:
+ * what it needs to know of a call comes from rpc_classify (dispatch.c).
+ *
  * This file only starts and stops the pieces; transport_int.h lists them.
  */
 #define _GNU_SOURCE

@@ -24,8 +24,6 @@
 
 /* An event loop's read buffer: small reads are framed from here. */
 #define STAGE_SIZE (64 * 1024)
-/* Calls at most this big (GETATTR, LOOKUP, ACCESS...) jump ahead of bulk I/O. */
-#define SMALL_CALL_BYTES 1024
 
 /* Set once by transport_stop; every loop and worker then winds down. */
 extern atomic_bool transport_stopping;
@@ -98,6 +96,7 @@ struct job {
 	struct rpc_peer peer;
 	uint8_t *rec;
 	size_t len;
+	bool bulk;   /* rpc_classify: goes to the bulk queue */
 	size_t cost; /* bytes charged to the connection: the call and its expected reply */
 };
 
@@ -153,7 +152,7 @@ bool conn_flush(struct conn *c);
 void conn_drop_output(struct conn *c);
 
 /* ---- sched.c ---- */
-/* Queue a call for the workers: small or bulk by its size. */
+/* Queue a call for the workers, in the small or the bulk queue (j->bulk). */
 void queue_push(struct job *j);
 int sched_start(int nthreads);
 /* Wake every worker and wait for it to end. */

@@ -38,6 +38,7 @@ void udp_readable(int fd)
 		j->udp_fd = fd;
 		j->rec = realloc(buf, (size_t)n) ?: buf;
 		j->len = (size_t)n;
+		j->bulk = rpc_classify(j->rec, j->len).bulk;
 		queue_push(j);
 	}
 }
