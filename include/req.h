@@ -45,6 +45,8 @@ typedef void (*proc_fn)(struct req *req, void *args, void *res);
 #define PROC_NONIDEMPOTENT 1u /* replayed from the duplicate request cache */
 /* Cheap enough to run on the event thread when its handle is cached. */
 #define PROC_INLINE 2u
+/* The result begins with a status (nfsstat3, mountstat3...); others are lists or void. */
+#define PROC_STATUS 4u
 
 struct proc_desc {
 	const char *name;
@@ -64,6 +66,9 @@ struct prog_desc {
 	const struct proc_desc *procs;
 	size_t nprocs;
 };
+
+/* The status a procedure's result begins with, for the log: false if it has none. */
+bool proc_result_status(const struct proc_desc *pd, const void *res, int *status);
 
 /* XDR routine for void arguments and results. */
 bool_t xdr_nothing(XDR *xdrs, void *p);

@@ -197,15 +197,18 @@ static void mnt_export(struct req *req, void *argp, void *resp)
  * Results are built in the request arena, so nothing here is freed by
  * xdr_free: the void-result procedures use xdr_void for both.
  */
-#define MPROC(NAME, fn, xa, sa, xr, sr)                                 \
-	{                                                               \
-		NAME, (xdrproc_t)xa, sa, (xdrproc_t)xr, sr, fn, 0, NULL \
+#define MPROC_F(NAME, fn, xa, sa, xr, sr, flags)                            \
+	{                                                                   \
+		NAME, (xdrproc_t)xa, sa, (xdrproc_t)xr, sr, fn, flags, NULL \
 	}
+#define MPROC(NAME, fn, xa, sa, xr, sr) MPROC_F(NAME, fn, xa, sa, xr, sr, 0)
+/* MNT's result begins with its status; the others' are lists or void. */
+#define MPROC_STATUS(NAME, fn, xa, sa, xr, sr) MPROC_F(NAME, fn, xa, sa, xr, sr, PROC_STATUS)
 
 static const struct proc_desc mount1_procs[] = {
 	[MOUNTPROC1_NULL] = MPROC("MNT1_NULL", mnt_null, xdr_nothing, 0, xdr_nothing, 0),
-	[MOUNTPROC1_MNT] = MPROC("MNT1_MNT", mnt1_mnt, xdr_dirpath, sizeof(dirpath), xdr_fhstatus1,
-				 sizeof(fhstatus1)),
+	[MOUNTPROC1_MNT] = MPROC_STATUS("MNT1_MNT", mnt1_mnt, xdr_dirpath, sizeof(dirpath),
+					xdr_fhstatus1, sizeof(fhstatus1)),
 	[MOUNTPROC1_DUMP] =
 		MPROC("MNT1_DUMP", mnt_dump, xdr_nothing, 0, xdr_mountlist, sizeof(mountlist)),
 	[MOUNTPROC1_UMNT] =
@@ -217,8 +220,8 @@ static const struct proc_desc mount1_procs[] = {
 
 static const struct proc_desc mount3_procs[] = {
 	[MOUNTPROC3_NULL] = MPROC("MNT3_NULL", mnt_null, xdr_nothing, 0, xdr_nothing, 0),
-	[MOUNTPROC3_MNT] = MPROC("MNT3_MNT", mnt3_mnt, xdr_dirpath, sizeof(dirpath), xdr_mountres3,
-				 sizeof(mountres3)),
+	[MOUNTPROC3_MNT] = MPROC_STATUS("MNT3_MNT", mnt3_mnt, xdr_dirpath, sizeof(dirpath),
+					xdr_mountres3, sizeof(mountres3)),
 	[MOUNTPROC3_DUMP] =
 		MPROC("MNT3_DUMP", mnt_dump, xdr_nothing, 0, xdr_mountlist, sizeof(mountlist)),
 	[MOUNTPROC3_UMNT] =

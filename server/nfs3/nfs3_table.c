@@ -4,7 +4,7 @@
 #define PROC(NAME, fn, ARGS, RES, flags)                                                           \
 	{                                                                                          \
 #NAME, (xdrproc_t)xdr_##ARGS, sizeof(ARGS), (xdrproc_t)xdr_##RES, sizeof(RES), fn, \
-			flags, NULL                                                                \
+			(flags) | PROC_STATUS, NULL                                                \
 	}
 
 static const struct proc_desc nfs3_procs[] = {
@@ -18,7 +18,7 @@ static const struct proc_desc nfs3_procs[] = {
 	[NFSPROC3_READLINK] = PROC(READLINK, nfs3_readlink, READLINK3args, READLINK3res, 0),
 	[NFSPROC3_READ] = PROC(READ, nfs3_read, READ3args, READ3res, 0),
 	[NFSPROC3_WRITE] = { "WRITE", (xdrproc_t)xdr_WRITE3args_inplace, sizeof(WRITE3args),
-			     (xdrproc_t)xdr_WRITE3res, sizeof(WRITE3res), nfs3_write, 0,
+			     (xdrproc_t)xdr_WRITE3res, sizeof(WRITE3res), nfs3_write, PROC_STATUS,
 			     (xdrproc_t)xdr_WRITE3args_free },
 	[NFSPROC3_CREATE] = PROC(CREATE, nfs3_create, CREATE3args, CREATE3res, PROC_NONIDEMPOTENT),
 	[NFSPROC3_MKDIR] = PROC(MKDIR, nfs3_mkdir, MKDIR3args, MKDIR3res, PROC_NONIDEMPOTENT),
@@ -32,7 +32,7 @@ static const struct proc_desc nfs3_procs[] = {
 	[NFSPROC3_READDIR] = PROC(READDIR, nfs3_readdir, READDIR3args, READDIR3res, 0),
 	[NFSPROC3_READDIRPLUS] = { "READDIRPLUS", (xdrproc_t)xdr_READDIRPLUS3args,
 				   sizeof(READDIRPLUS3args), (xdrproc_t)xdr_READDIRPLUS3res_fast,
-				   sizeof(READDIRPLUS3res), nfs3_readdirplus, 0, NULL },
+				   sizeof(READDIRPLUS3res), nfs3_readdirplus, PROC_STATUS, NULL },
 	[NFSPROC3_FSSTAT] = PROC(FSSTAT, nfs3_fsstat, FSSTAT3args, FSSTAT3res, 0),
 	[NFSPROC3_FSINFO] = PROC(FSINFO, nfs3_fsinfo, FSINFO3args, FSINFO3res, 0),
 	[NFSPROC3_PATHCONF] = PROC(PATHCONF, nfs3_pathconf, PATHCONF3args, PATHCONF3res, 0),

@@ -23,6 +23,14 @@ struct arena_chunk {
 	max_align_t data[];
 };
 
+bool proc_result_status(const struct proc_desc *pd, const void *res, int *status)
+{
+	if (!(pd->flags & PROC_STATUS) || pd->res_size < sizeof(int))
+		return false;
+	memcpy(status, res, sizeof(int)); /* an enum or u_int at the start of the result */
+	return true;
+}
+
 bool_t xdr_nothing(XDR *xdrs, void *p)
 {
 	return TRUE;
@@ -78,7 +86,7 @@ int req_enter_export(struct req *req, struct export *ex)
 }
 
 static const struct prog_desc *const programs[] = { &nfs3_program, &mount1_program,
-						   &mount3_program };
+						    &mount3_program };
 
 static const struct prog_desc *find_program(uint32_t prog, uint32_t vers, uint32_t *low,
 					    uint32_t *high, bool *prog_known)
@@ -102,8 +110,7 @@ static const struct prog_desc *find_program(uint32_t prog, uint32_t vers, uint32
 }
 
 /* Encode res after the accepted-reply header already in rep. */
-static bool encode_result(struct rpc_reply *rep, const struct proc_desc *pd, void *res,
-			  size_t hint)
+static bool encode_result(struct rpc_reply *rep, const struct proc_desc *pd, void *res, size_t hint)
 {
 	size_t start = rep->len;
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -124,8 +131,8 @@ static bool encode_result(struct rpc_reply *rep, const struct proc_desc *pd, voi
 }
 
 /* Runs the procedure; false only when an inline call needs a worker (rep untouched). */
-static bool run_proc(const struct rpc_call *call, const struct proc_desc *pd,
-		     struct rpc_reply *rep, bool inline_call)
+static bool run_proc(const struct rpc_call *call, const struct proc_desc *pd, struct rpc_reply *rep,
+		     bool inline_call)
 {
 	bool done = true;
 	void *args = calloc(1, pd->args_size ? pd->args_size : 1);
@@ -168,8 +175,13 @@ static bool run_proc(const struct rpc_call *call, const struct proc_desc *pd,
 		req_release(&req);
 		goto free_args;
 	}
-	log_debug("%s xid %#x from %s: status %d", pd->name, call->xid,
-		  call->peer->is_tcp ? "tcp" : "udp", pd->res_size ? *(int *)res : 0);
+	int status = 0;
+	if (proc_result_status(pd, res, &status))
+		log_debug("%s xid %#x from %s: status %d", pd->name, call->xid,
+			  call->peer->is_tcp ? "tcp" : "udp", status);
+	else
+		log_debug("%s xid %#x from %s: done", pd->name, call->xid,
+			  call->peer->is_tcp ? "tcp" : "udp");
 
 	rpc_encode_accepted(rep, call->xid, ACC_SUCCESS);
 	size_t hint = req.reply_hint > REPLY_DEFAULT ? req.reply_hint : REPLY_DEFAULT;
@@ -229,8 +241,7 @@ bool rpc_process_inline(const uint8_t *rec, size_t len, const struct rpc_peer *p
 	return process(rec, len, peer, rep, true);
 }
 
-void rpc_process(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
-		 struct rpc_reply *rep)
+void rpc_process(const uint8_t *rec, size_t len, const struct rpc_peer *peer, struct rpc_reply *rep)
 {
 	process(rec, len, peer, rep, false);
 }

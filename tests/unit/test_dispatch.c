@@ -5,6 +5,7 @@
  */
 #include "unit.h"
 
+#include "req.h"
 #include "rpc.h"
 
 #include <stdlib.h>
@@ -123,6 +124,36 @@ static void test_bulk_by_size(void **state)
 	ut_buf_free(&b);
 }
 
+/* The log reads a status only from results that begin with one (never a list's pointer). */
+static void test_result_status(void **state)
+{
+	const struct prog_desc *progs[] = { &nfs3_program, &mount1_program, &mount3_program };
+	int status;
+	union {
+		int st;
+		void *list;
+		char bytes[512];
+	} res;
+	memset(&res, 0, sizeof(res));
+	res.st = 70; /* NFS3ERR_STALE */
+	/* Every NFSv3 procedure but NULL returns a status first. */
+	for (size_t i = 1; i < nfs3_program.nprocs; i++) {
+		assert_true(proc_result_status(&nfs3_program.procs[i], &res, &status));
+		assert_int_equal(status, 70);
+	}
+	assert_false(proc_result_status(&nfs3_program.procs[0], &res, &status));
+	for (size_t p = 1; p < 3; p++) {
+		const struct prog_desc *pd = progs[p];
+		for (size_t i = 0; i < pd->nprocs; i++) {
+			bool has = proc_result_status(&pd->procs[i], &res, &status);
+			/* MNT (1) has a status; NULL, DUMP, UMNT, UMNTALL, EXPORT do not. */
+			if (has != (i == 1))
+				fail_msg("%s: status %s", pd->procs[i].name,
+					 has ? "read" : "not read");
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_only_nfs3_read_has_an_estimate),
 		cmocka_unit_test(test_truncated_records),
 		cmocka_unit_test(test_bulk_by_size),
+		cmocka_unit_test(test_result_status),
 	};
 	return cmocka_run_group_tests_name("dispatch", tests, NULL, NULL);
 }
