@@ -151,13 +151,22 @@ void sched_join(void)
 	free(workers);
 }
 
-void sched_drop_queued(void)
+/* Free a queue's jobs, each with its reference to the connection. */
+static void drop_jobs(struct job *j)
 {
-	for (struct job *j = Q.qhead, *next; j; j = next) {
+	for (struct job *next; j; j = next) {
 		next = j->next;
 		if (j->conn)
 			conn_put(j->conn);
 		free(j->rec);
 		free(j);
 	}
+}
+
+void sched_drop_queued(void)
+{
+	drop_jobs(Q.qhead);
+	drop_jobs(Q.bhead);
+	Q.qhead = Q.qtail = NULL;
+	Q.bhead = Q.btail = NULL;
 }

@@ -157,7 +157,7 @@ void queue_push(struct job *j);
 int sched_start(int nthreads);
 /* Wake every worker and wait for it to end. */
 void sched_join(void);
-/* Free the calls left in the small-call queue; they were never answered. */
+/* Free every queued call, small and bulk, and its connection reference. */
 void sched_drop_queued(void);
 
 /* ---- udp.c ---- */

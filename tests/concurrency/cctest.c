@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -484,4 +486,22 @@ long cc_pattern_mismatch(const unsigned char *buf, size_t len, uint64_t off, uin
 		done += n;
 	}
 	return -1;
+}
+
+int cc_mount_image(const struct itest_env *env)
+{
+	if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return -1;
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd),
+		 "truncate -s 96M '%s/fs.img' && mkfs.ext4 -q -F '%s/fs.img' >/dev/null 2>&1 && "
+		 "mount -o loop '%s/fs.img' '%s'",
+		 env->base, env->base, env->base, env->dir);
+	if (system(cmd) != 0)
+		return -1;
+	if (chmod(env->dir, 0755) != 0) {
+		umount2(env->dir, MNT_DETACH);
+		return -1;
+	}
+	return 0;
 }

@@ -119,6 +119,13 @@ int cc_fd_links(pid_t pid, const char *path, int *deleted);
  * returns the ms it took, or -1 if some were still open after timeout_ms. */
 long cc_wait_no_deleted(pid_t pid, const char *path, int timeout_ms);
 
+/* ------------------------------------------------------- frozen disks */
+/* Mount a fresh 96 MiB ext4 image (loop device) on env->dir, in a mount
+ * namespace of this process and its children only, so the test can freeze
+ * it (FIFREEZE on a descriptor of env->dir).  0, or -1 when loop devices or
+ * mkfs.ext4 are missing.  Needs root. */
+int cc_mount_image(const struct itest_env *env);
+
 /* ------------------------------------------------------------ misc */
 long long cc_now_ms(void);
 /* Write a file of len pattern bytes (itest_pattern(seed)), mode, owner. */

@@ -18,13 +18,11 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static struct itest_env g_env;
@@ -39,28 +37,6 @@ static bool g_frozen, g_mounted;
 #define SMALL_SIZE 8192u
 #define SMALL_SEED 9u
 
-static int run(const char *cmd)
-{
-	int rc = system(cmd);
-	return rc == 0 ? 0 : -1;
-}
-
-/* A frozen-able filesystem at the export directory, seen only by this process tree. */
-static int mount_image(void)
-{
-	if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-		return -1;
-	char cmd[4096];
-	snprintf(cmd, sizeof(cmd),
-		 "truncate -s 96M '%s/fs.img' && mkfs.ext4 -q -F '%s/fs.img' >/dev/null 2>&1 && "
-		 "mount -o loop '%s/fs.img' '%s'",
-		 g_env.base, g_env.base, g_env.base, g_env.dir);
-	if (run(cmd) != 0)
-		return -1;
-	g_mounted = true;
-	return chmod(g_env.dir, 0755);
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
@@ -70,12 +46,13 @@ static int group_setup(void **state)
 	}
 	if (itest_env_init(&g_env, "reserve") != 0)
 		return -1;
-	if (mount_image() != 0) {
+	if (cc_mount_image(&g_env) != 0) {
 		fprintf(stderr,
 			"test_reserve: cannot mount an ext4 image (loop device?): skipped\n");
 		itest_env_cleanup(&g_env);
 		exit(77);
 	}
+	g_mounted = true;
 	cc_make_file(itest_path(&g_env, "small.bin"), SMALL_SIZE, SMALL_SEED, 0, 0, 0644);
 	cc_make_file(itest_path(&g_env, "big.bin"), 0, 0, 0, 0, 0644);
 	if (itest_server_start(&g_srv, &g_env, NULL) != 0)
