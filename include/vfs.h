@@ -107,8 +107,12 @@ struct vfs_statfs {
 	uint64_t tbytes, fbytes, abytes;
 	uint64_t tfiles, ffiles, afiles;
 	uint32_t linkmax;
-	bool links, symlinks, settime; /* what the backend supports */
 };
+
+/* What a backend can do at all (FSINFO properties), fixed per backend. */
+#define VFS_CAN_LINK 1u
+#define VFS_CAN_SYMLINK 2u
+#define VFS_CAN_SETTIME 4u
 
 /* A new object's handle and attributes, as the operations that make or find one return them. */
 struct vfs_new {
@@ -136,6 +140,7 @@ typedef bool (*vfs_dirent_fn)(void *ctx, const struct vfs_dirent *de);
 struct vfs_ops {
 	const char *name;
 	uint8_t handle_kind; /* enum fh_backend: which payloads are this backend's */
+	unsigned caps;	     /* VFS_CAN_* */
 	/* The object a handle payload names. cached_only: -EVFS_NEED_WORKER if not cached. */
 	int (*resolve)(struct export *ex, const uint8_t *payload, unsigned len, bool cached_only,
 		       struct vfs_obj *out);

@@ -369,9 +369,7 @@ void nfs3_fsinfo(struct req *req, void *argp, void *resp)
 	res->status = nfs3_resolve(req, &args->fsroot, &obj);
 	if (res->status != NFS3_OK)
 		return;
-	struct vfs_statfs sf;
-	if (obj->ex->ops->statfs(obj, &sf) < 0)
-		sf = (struct vfs_statfs){ .links = true, .symlinks = true, .settime = true };
+	unsigned caps = obj->ex->ops->caps;
 	FSINFO3resok *ok = &res->FSINFO3res_u.resok;
 	uint32_t max = nfs3_max_transfer(req);
 	ok->rtmax = max;
@@ -384,8 +382,9 @@ void nfs3_fsinfo(struct req *req, void *argp, void *resp)
 	ok->maxfilesize = (size3)INT64_MAX;
 	ok->time_delta.seconds = 0;
 	ok->time_delta.nseconds = 1;
-	ok->properties = FSF3_HOMOGENEOUS | (sf.links ? FSF3_LINK : 0) |
-			 (sf.symlinks ? FSF3_SYMLINK : 0) | (sf.settime ? FSF3_CANSETTIME : 0);
+	ok->properties = FSF3_HOMOGENEOUS | (caps & VFS_CAN_LINK ? FSF3_LINK : 0) |
+			 (caps & VFS_CAN_SYMLINK ? FSF3_SYMLINK : 0) |
+			 (caps & VFS_CAN_SETTIME ? FSF3_CANSETTIME : 0);
 	attr_post_op(obj->ex, &obj->st, &ok->obj_attributes);
 	vfs_put(obj);
 }

@@ -320,7 +320,6 @@ static int pt_statfs(struct vfs_obj *obj, struct vfs_statfs *out)
 	out->afiles = sv.f_favail;
 	long linkmax = fpathconf(obj_fd(obj), _PC_LINK_MAX);
 	out->linkmax = linkmax > 0 ? (uint32_t)linkmax : 65000;
-	out->links = out->symlinks = out->settime = true;
 	return 0;
 }
 
@@ -363,6 +362,7 @@ int passthrough_export_open(struct export *ex)
 const struct vfs_ops passthrough_ops = {
 	.name = "passthrough",
 	.handle_kind = FH_PASSTHROUGH,
+	.caps = VFS_CAN_LINK | VFS_CAN_SYMLINK | VFS_CAN_SETTIME,
 	.resolve = pt_resolve,
 	.release = pt_release,
 	.root = pt_root,

@@ -387,6 +387,7 @@ static void ps_shutdown(struct export *ex)
 const struct vfs_ops pseudo_ops = {
 	.name = "pseudo",
 	.handle_kind = FH_PSEUDO,
+	.caps = 0,
 	.resolve = ps_resolve,
 	.release = ps_release,
 	.root = ps_root,
