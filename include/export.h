@@ -17,10 +17,13 @@
 
 struct vfs_ops;
 
+/* What one client gets on one export (exports(5) options). */
 struct export_opts {
 	bool ro;
-	bool root_squash; /* applies to root from non-local hosts */
+	bool root_squash; /* root's uid 0 becomes anonuid */
 	bool all_squash;
+	bool insecure; /* accept calls from source ports >= 1024 */
+	bool async;    /* answer stable WRITEs and COMMIT before the data is on disk */
 	uid_t anonuid;
 	gid_t anongid;
 };
@@ -32,6 +35,7 @@ struct export
 	char *name;    /* where it shows under the synthesized root */
 	uint64_t fsid; /* what attributes say for objects on dev */
 	dev_t dev;
+	bool crossmnt; /* serve filesystems mounted below path (crossmnt/nohide) */
 	struct export_opts opts;
 	const struct vfs_ops *ops;
 	void *be; /* the backend's state */
