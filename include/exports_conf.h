@@ -20,6 +20,11 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#define XC_CLIENTS_MAX 64     /* clients on one export line */
+#define XC_LINE_MAX 65536     /* bytes in one line (physical, or joined by backslashes) */
+#define XC_OPTS_MAX 128	      /* a buffer this long always holds xc_format_opts' words */
+#define XC_ANON_DEFAULT 65534 /* anonuid and anongid unless given (knfsd's nobody) */
+
 /* Kinds in precedence order (exports(5)): a host beats a network beats a wildcard beats "*". */
 enum xc_kind {
 	XC_HOST,     /* an IPv4/IPv6 address, or a host name resolved to its addresses */
@@ -74,6 +79,8 @@ int xc_parse_file(const char *path, struct xc_file *out, char *err, size_t errle
 int xc_parse_text(const char *fname, const char *text, struct xc_file *out, char *err,
 		  size_t errlen);
 void xc_free(struct xc_file *f);
+/* Where e shows under the synthesized root: its name=, else the basename of its path. */
+const char *xc_export_name(const struct xc_export *e);
 
 /* sa normalised (v4-mapped IPv6 -> IPv4); false for families other than AF_INET/AF_INET6. */
 bool xc_addr_from_sockaddr(const struct sockaddr *sa, struct xc_addr *out);
