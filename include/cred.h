@@ -21,9 +21,8 @@ struct ids {
 
 void cred_init(void);
 bool cred_server_is_root(void);
-/* Squash per export options and peer; the identity requests run as. */
-void cred_map(const struct rpc_cred *rc, const struct rpc_peer *peer, const struct export *ex,
-	      struct ids *out);
+/* The identity a call runs as under the options its client has on the export (squashing). */
+void cred_map(const struct rpc_cred *rc, const struct export_opts *opts, struct ids *out);
 /* Switch the calling thread to ids (a no-op when already there). */
 int cred_apply(const struct ids *ids);
 /* Bracket privileged steps (handle resolution) inside a request. */

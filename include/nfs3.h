@@ -27,6 +27,8 @@ nfsstat3 nfs3_new_reply(struct req *req, const struct vfs_new *n, nfs_fh3 *fh_ou
 			fattr3 *attr_out);
 /* Whether the export is read-only for this request. */
 bool nfs3_export_ro(const struct req *req);
+/* Whether stable writes and COMMIT are answered before the data is on disk (async). */
+bool nfs3_export_async(const struct req *req);
 /* The largest READ, WRITE or READDIR reply on this request's transport. */
 uint32_t nfs3_max_transfer(const struct req *req);
 /* The server's write verifier (changes at every start). */

@@ -18,7 +18,10 @@ struct arena_chunk;
 struct req {
 	const struct rpc_call *call;
 	struct rpc_reply *rep;
-	struct export *ex; /* NULL until a handle was resolved */
+	const struct export_table *tbl; /* the exports this call runs on, start to end */
+	const struct export_view *view; /* its client's view of them; NULL until needed */
+	struct export *ex;		/* NULL until a handle was resolved */
+	const struct export_opts *opts; /* what the client has on ex */
 	struct ids ids;
 	bool ids_set;
 	struct arena_chunk *arena;
@@ -37,8 +40,16 @@ void *req_alloc(struct req *req, size_t n);
 char *req_strdup(struct req *req, const char *s, size_t n);
 void req_release(struct req *req);
 
-/* Fix the export for this request and switch to the caller's identity. */
-int req_enter_export(struct req *req, struct export *ex);
+/* The table the call runs on (dispatch sets it; calls made directly take the one in force). */
+static inline const struct export_table *req_table(struct req *req)
+{
+	if (!req->tbl)
+		req->tbl = export_table_current();
+	return req->tbl;
+}
+
+/* Fix the export for this request and switch to the caller's identity under opts. */
+int req_enter_export(struct req *req, struct export *ex, const struct export_opts *opts);
 
 typedef void (*proc_fn)(struct req *req, void *args, void *res);
 

@@ -50,7 +50,8 @@ struct rpc_peer {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	bool is_tcp;
-	bool is_local; /* loopback source address */
+	bool is_local;		  /* loopback source address */
+	struct peer_cache *cache; /* the connection's (access.h); NULL for UDP */
 };
 
 struct rpc_call {
@@ -89,8 +90,7 @@ void rpc_reply_free(struct rpc_reply *rep);
  * the right rejection (RPC_MISMATCH, AUTH_BADCRED...) into rep, or set
  * rep->drop when the record is not even a call.
  */
-bool rpc_parse_call(const uint8_t *rec, size_t len, struct rpc_call *call,
-		    struct rpc_reply *rep);
+bool rpc_parse_call(const uint8_t *rec, size_t len, struct rpc_call *call, struct rpc_reply *rep);
 
 /* Reply headers. */
 void rpc_encode_accepted(struct rpc_reply *rep, uint32_t xid, enum rpc_accept_stat stat);

@@ -67,6 +67,7 @@ struct oc_ent;
  */
 struct vfs_obj {
 	struct export *ex;
+	const struct export_view *view; /* what the client may see (the pseudo root lists that) */
 	struct stat st;
 	bool is_root;	    /* the root of its export */
 	struct oc_ent *ent; /* the shared cache entry behind it, or NULL */

@@ -3,7 +3,9 @@
  * served for showmount and friends; its MNT would need an NFSv2 handle,
  * which this server does not issue, so it answers with an error.
  */
+#include "access.h"
 #include "export.h"
+#include "exports_conf.h"
 #include "log.h"
 #include "mount_prot.h"
 #include "req.h"
@@ -102,10 +104,22 @@ static void mnt3_mnt(struct req *req, void *argp, void *resp)
 	dirpath *path = argp;
 	mountres3 *res = resp;
 	const char *sub;
-	struct export *ex = export_find(*path, &sub);
+	char host[NI_MAXHOST];
+	peer_host(req, host, sizeof(host));
+	struct export *ex = export_table_find(req_table(req), *path, &sub);
 	if (!ex) {
-		log_info("MNT %s refused: not exported", *path);
+		log_info("MNT %s from %s refused: not exported", *path, host);
 		res->fhs_status = MNT3ERR_NOENT;
+		return;
+	}
+	const struct export_opts *opts;
+	int denied = access_check(req, ex, &opts);
+	if (denied) {
+		/* rpc.mountd answers both with ACCES; the log tells them apart. */
+		log_warn("MNT %s from %s refused: %s", *path, host,
+			 denied == -EPERM ? "unprivileged source port (the export is secure)"
+					  : "not exported to this client");
+		res->fhs_status = denied == -EJUKEBOX ? MNT3ERR_SERVERFAULT : MNT3ERR_ACCES;
 		return;
 	}
 	struct fh_buf *b = req_alloc(req, sizeof(*b));
@@ -128,8 +142,6 @@ static void mnt3_mnt(struct req *req, void *argp, void *resp)
 		ok->auth_flavors.auth_flavors_len = 1;
 		ok->auth_flavors.auth_flavors_val = flavors;
 	}
-	char host[NI_MAXHOST];
-	peer_host(req, host, sizeof(host));
 	mountlist_add(host, *path);
 	log_info("%s mounted %s", host, *path);
 }
@@ -175,19 +187,31 @@ static void mnt_umntall(struct req *req, void *argp, void *resp)
 	mountlist_remove(host, NULL);
 }
 
+/* Each export with its client list as written, as rpc.mountd answers showmount -e. */
+static groups export_groups(struct req *req, const struct xc_export *spec)
+{
+	groups head = NULL, *tail = &head;
+	for (unsigned i = 0; spec && i < spec->nclients; i++) {
+		struct groupnode *g = req_alloc(req, sizeof(*g));
+		if (!g)
+			break;
+		g->gr_name = spec->clients[i].text;
+		*tail = g;
+		tail = &g->gr_next;
+	}
+	return head;
+}
+
 static void mnt_export(struct req *req, void *argp, void *resp)
 {
 	exports *res = resp;
 	exports *tail = res;
-	for (unsigned i = 0; i < export_count(); i++) {
-		struct export *ex = export_get(i);
+	for (unsigned i = 0; i < export_table_count(req_table(req)); i++) {
 		struct exportnode *n = req_alloc(req, sizeof(*n));
-		struct groupnode *g = req_alloc(req, sizeof(*g));
-		if (!n || !g)
+		if (!n)
 			break;
-		n->ex_dir = ex->path;
-		g->gr_name = "*";
-		n->ex_groups = g;
+		n->ex_dir = export_table_get(req_table(req), i)->path;
+		n->ex_groups = export_groups(req, export_table_spec(req_table(req), i));
 		*tail = n;
 		tail = &n->ex_next;
 	}

@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "cred.h"
 #include "drc.h"
+#include "ebr.h"
 #include "export.h"
+#include "exports_conf.h"
 #include "fh.h"
 #include "fh_dircache.h"
 #include "fs.h"
@@ -45,6 +47,8 @@ struct options {
 	struct export_opts eo;
 	bool no_rpcbind;
 	const char *state_dir;
+	const char *exports_file; /* -c: the exports file; else the DIRs, for the local host */
+	bool check_only;
 	char **dirs;
 	int ndirs;
 	bool listen_given;
@@ -54,10 +58,16 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: loopnfsd [options] DIR...\n"
+		"       loopnfsd [options] -c FILE [--check]\n"
 		"Serve DIR over NFSv3 (and MOUNT v1/v3) so that `mount -t nfs HOST:/ MNT` shows "
 		"it.\n"
 		"With several DIRs, / is a read-only directory holding each under its base name.\n"
+		"DIRs are exported to this host only (loopback); an exports file "
+		"(loopnfs.exports(5))\n"
+		"says which other hosts may reach which directory, with which options.\n"
 		"\n"
+		"  -c, --exports FILE    serve the exports FILE describes (SIGHUP re-reads it)\n"
+		"      --check           with -c: validate FILE, print what would be served, exit\n"
 		"  -l, --listen ADDR     address to listen on (repeatable; default 127.0.0.1 and "
 		"::1)\n"
 		"  -p, --port N          NFS port (default 2049 as root, else 20490; 0 = any "
@@ -65,9 +75,10 @@ static void usage(FILE *out)
 		"  -m, --mount-port N    MOUNT port (default: the NFS port)\n"
 		"      --no-rpcbind      do not register with rpcbind\n"
 		"      --no-udp          TCP only\n"
-		"      --ro              export read-only\n"
-		"      --no-root-squash  root from other hosts stays root\n"
-		"      --all-squash      map every user to the anonymous ids\n"
+		"      --ro              DIRs: export read-only\n"
+		"      --root-squash     DIRs: map local root to the anonymous ids\n"
+		"      --no-root-squash  DIRs: local root stays root (the default)\n"
+		"      --all-squash      DIRs: map every user to the anonymous ids\n"
 		"      --anonuid N       anonymous uid (default 65534)\n"
 		"      --anongid N       anonymous gid (default 65534)\n"
 		"  -t, --threads N       worker threads (default 16)\n"
@@ -131,6 +142,8 @@ enum {
 	OPT_NO_UDP,
 	OPT_RO,
 	OPT_NO_ROOT_SQUASH,
+	OPT_ROOT_SQUASH,
+	OPT_CHECK,
 	OPT_ALL_SQUASH,
 	OPT_ANONUID,
 	OPT_ANONGID,
@@ -149,6 +162,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "no-udp", no_argument, NULL, OPT_NO_UDP },
 		{ "ro", no_argument, NULL, OPT_RO },
 		{ "no-root-squash", no_argument, NULL, OPT_NO_ROOT_SQUASH },
+		{ "root-squash", no_argument, NULL, OPT_ROOT_SQUASH },
+		{ "exports", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "all-squash", no_argument, NULL, OPT_ALL_SQUASH },
 		{ "anonuid", required_argument, NULL, OPT_ANONUID },
 		{ "anongid", required_argument, NULL, OPT_ANONGID },
@@ -164,7 +180,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	};
 	long v;
 	int c;
-	while ((c = getopt_long(argc, argv, "l:p:m:t:s:v:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:p:m:t:s:v:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (o->tc.nlisten >= TRANSPORT_MAX_LISTEN) {
@@ -196,6 +212,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_ROOT_SQUASH:
 			o->eo.root_squash = false;
+			break;
+		case OPT_ROOT_SQUASH:
+			o->eo.root_squash = true;
+			break;
+		case 'c':
+			o->exports_file = optarg;
+			break;
+		case OPT_CHECK:
+			o->check_only = true;
 			break;
 		case OPT_ALL_SQUASH:
 			o->eo.all_squash = true;
@@ -254,8 +279,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
+	if (o->exports_file && optind < argc) {
+		fprintf(stderr, "loopnfsd: give DIRs or -c FILE, not both\n");
+		return -1;
+	}
+	if (o->check_only && !o->exports_file) {
+		fprintf(stderr, "loopnfsd: --check needs -c FILE\n");
+		return -1;
+	}
+	if (o->exports_file)
+		return 0;
 	if (optind >= argc) {
-		fprintf(stderr, "loopnfsd: missing DIR to export\n");
+		fprintf(stderr, "loopnfsd: missing DIR to export (or -c FILE)\n");
 		usage(stderr);
 		return -1;
 	}
@@ -313,8 +348,8 @@ static void print_ready(const struct options *o, bool registered)
 		host = hbuf;
 	}
 	printf("loopnfsd: ready port=%d mount_port=%d dir=", port, mport);
-	for (int i = 0; i < o->ndirs; i++)
-		printf("%s%s", i ? "," : "", o->dirs[i]);
+	for (unsigned i = 0; i < export_count(); i++)
+		printf("%s%s", i ? "," : "", export_get(i)->path);
 	printf("\n");
 	if (registered && port == 2049)
 		printf("mount -t nfs %s:/ MNT\n", host);
@@ -326,14 +361,110 @@ static void print_ready(const struct options *o, bool registered)
 	fflush(stdout);
 }
 
+/* --check: what -c FILE would serve, or why it would refuse. */
+static int check_exports(const char *file)
+{
+	struct xc_file f;
+	char err[2 * PATH_MAX + 256];
+	if (xc_parse_file(file, &f, err, sizeof(err)) != 0) {
+		fprintf(stderr, "loopnfsd: %s\n", err);
+		return 1;
+	}
+	for (unsigned i = 0; i < f.nwarnings; i++)
+		fprintf(stderr, "loopnfsd: warning: %s\n", f.warnings[i]);
+	xc_print(&f, stdout);
+	xc_free(&f);
+	return 0;
+}
+
+static int load_exports(const struct options *o)
+{
+	char err[2 * PATH_MAX + 256];
+	if (o->exports_file) {
+		if (export_load_file(o->exports_file, err, sizeof(err)) != 0) {
+			fprintf(stderr, "loopnfsd: %s\n", err);
+			return -1;
+		}
+		const struct xc_file *f = export_config();
+		for (unsigned i = 0; i < f->nwarnings; i++)
+			log_warn("%s", f->warnings[i]);
+		return 0;
+	}
+	for (int i = 0; i < o->ndirs; i++) {
+		if (!export_add(o->dirs[i], &o->eo, err, sizeof(err))) {
+			fprintf(stderr, "loopnfsd: cannot export %s\n", err);
+			return -1;
+		}
+	}
+	if (export_finish(err, sizeof(err)) != 0) {
+		fprintf(stderr, "loopnfsd: cannot export: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static bool listens_beyond_loopback(const struct options *o)
+{
+	for (int i = 0; i < o->tc.nlisten; i++) {
+		const char *a = o->tc.listen[i];
+		if (strcmp(a, "::1") != 0 && strncmp(a, "127.", 4) != 0 &&
+		    strcmp(a, "localhost") != 0)
+			return true;
+	}
+	return false;
+}
+
+static void log_exports(const struct options *o)
+{
+	const struct xc_file *f = export_config();
+	for (unsigned i = 0; i < export_count(); i++) {
+		const struct export *ex = export_get(i);
+		log_info("serving %s%s%s%s%s", ex->path, export_pseudo_root() ? " as /" : "",
+			 export_pseudo_root() ? ex->name : "",
+			 f	    ? ""
+			 : o->eo.ro ? " (read-only, to this host)"
+				    : " (to this host)",
+			 cred_server_is_root()
+				 ? ""
+				 : ", as an unprivileged user: every client acts as it");
+	}
+	if (listens_beyond_loopback(o) && !(f && xc_reaches_remote(f)))
+		log_warn("listening beyond the loopback addresses, but no export names a client "
+			 "outside this host: other hosts get nothing (give -c FILE with their "
+			 "addresses)");
+}
+
+/* SIGHUP: the new file applies to the next call of every connection; a broken one to none. */
+static void reload_exports(const struct options *o)
+{
+	if (!o->exports_file) {
+		log_info("SIGHUP: no exports file (-c) to re-read");
+		return;
+	}
+	char err[2 * PATH_MAX + 256];
+	if (export_load_file(o->exports_file, err, sizeof(err)) != 0) {
+		log_error("reload refused, the exports in force stay: %s", err);
+		return;
+	}
+	const struct xc_file *f = export_config();
+	for (unsigned i = 0; i < f->nwarnings; i++)
+		log_warn("%s", f->warnings[i]);
+	log_info("reloaded %s: %u export%s", o->exports_file, export_count(),
+		 export_count() == 1 ? "" : "s");
+	log_exports(o);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
 		.tc = { .port = -1, .mount_port = -1, .udp = true },
-		.eo = { .root_squash = true, .anonuid = 65534, .anongid = 65534 },
+		/* The command line's DIRs go to the local host, whose root and users are trusted. */
+		.eo = { .insecure = true, .anonuid = 65534, .anongid = 65534 },
 	};
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
+	if (o.check_only)
+		return check_exports(o.exports_file);
 
 	for (int i = 0; i < o.ndirs; i++) {
 		struct stat st;
@@ -378,17 +509,8 @@ int main(int argc, char **argv)
 	if (fh_init(state) != 0)
 		return 1;
 
-	char err[2 * PATH_MAX + 128];
-	for (int i = 0; i < o.ndirs; i++) {
-		if (!export_add(o.dirs[i], &o.eo, err, sizeof(err))) {
-			fprintf(stderr, "loopnfsd: cannot export %s\n", err);
-			return 1;
-		}
-	}
-	if (export_finish(err, sizeof(err)) != 0) {
-		fprintf(stderr, "loopnfsd: cannot export: %s\n", err);
+	if (load_exports(&o) != 0)
 		return 1;
-	}
 
 	/* Signals are taken synchronously by the main thread; workers never see them. */
 	sigset_t sigs;
@@ -428,14 +550,7 @@ int main(int argc, char **argv)
 				 "mountport= options)");
 		}
 	}
-	for (unsigned i = 0; i < export_count(); i++) {
-		const struct export *ex = export_get(i);
-		log_info("serving %s%s%s (%s%s)", ex->path, export_pseudo_root() ? " as /" : "",
-			 export_pseudo_root() ? ex->name : "", o.eo.ro ? "read-only" : "read-write",
-			 cred_server_is_root()
-				 ? ""
-				 : ", as an unprivileged user: every client acts as it");
-	}
+	log_exports(&o);
 	print_ready(&o, registered);
 
 	for (;;) {
@@ -443,6 +558,10 @@ int main(int argc, char **argv)
 		int sig = sigtimedwait(&sigs, NULL, &tmo);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
+		if (sig == SIGHUP)
+			reload_exports(&o);
+		/* Tables and views a reload replaced, once no request holds them. */
+		ebr_reclaim();
 		oc_sweep(IO_FD_IDLE_S);
 		log_debug("cache: %u objects, %zu kept entry handles", oc_count(), dhc_entries());
 		fs_readdir_sweep(IO_FD_IDLE_S);

@@ -78,7 +78,12 @@ nfsstat3 nfs3_new_reply(struct req *req, const struct vfs_new *n, nfs_fh3 *fh_ou
 
 bool nfs3_export_ro(const struct req *req)
 {
-	return req->ex && req->ex->opts.ro;
+	return req->opts && req->opts->ro;
+}
+
+bool nfs3_export_async(const struct req *req)
+{
+	return req->opts && req->opts->async;
 }
 
 uint32_t nfs3_max_transfer(const struct req *req)

@@ -222,8 +222,10 @@ void nfs3_write(struct req *req, void *argp, void *resp)
 		st = NFS3ERR_ACCES;
 	ssize_t n = 0;
 	enum vfs_stable how = stable_of(args->stable);
+	/* async (as knfsd's): the reply says what was asked, the disk gets it later. */
+	enum vfs_stable done = nfs3_export_async(req) ? VFS_UNSTABLE : how;
 	if (st == NFS3_OK) {
-		n = obj->ex->ops->write(obj, args->data.data_val, args->count, args->offset, how);
+		n = obj->ex->ops->write(obj, args->data.data_val, args->count, args->offset, done);
 		if (n < 0)
 			st = nfs3_errno((int)n);
 	}
@@ -256,7 +258,7 @@ void nfs3_commit(struct req *req, void *argp, void *resp)
 	/* As knfsd: COMMIT needs write access (the owner always has it). */
 	if (st == NFS3_OK && !nfs3_may_io(obj, true))
 		st = NFS3ERR_ACCES;
-	if (st == NFS3_OK)
+	if (st == NFS3_OK && !nfs3_export_async(req))
 		st = nfs3_errno(obj->ex->ops->commit(obj));
 	res->status = st;
 	if (st == NFS3_OK) {

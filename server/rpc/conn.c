@@ -8,6 +8,7 @@
 #include "transport.h"
 #include "transport_int.h"
 
+#include "access.h"
 #include "clock.h"
 #include "log.h"
 
@@ -59,7 +60,14 @@ struct conn *conn_new(int fd, const struct sockaddr_storage *ss, socklen_t len)
 	c->peer.addrlen = len;
 	c->peer.is_tcp = true;
 	c->peer.is_local = addr_is_loopback(ss);
+	c->peer.cache = peer_cache_new();
 	c->last_active = time(NULL);
+	if (!c->peer.cache) {
+		pthread_mutex_destroy(&c->lock);
+		pthread_mutex_destroy(&c->send_lock);
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -78,6 +86,7 @@ void conn_put(struct conn *c)
 	conn_drop_output(c);
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->send_lock);
+	peer_cache_free(c->peer.cache);
 	free(c);
 }
 

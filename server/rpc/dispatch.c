@@ -4,6 +4,7 @@
  * the result; only transport-level failures become RPC errors.
  */
 #include "drc.h"
+#include "ebr.h"
 #include "log.h"
 #include "req.h"
 
@@ -73,10 +74,11 @@ void req_release(struct req *req)
 	}
 }
 
-int req_enter_export(struct req *req, struct export *ex)
+int req_enter_export(struct req *req, struct export *ex, const struct export_opts *opts)
 {
 	req->ex = ex;
-	cred_map(&req->call->cred, req->call->peer, ex, &req->ids);
+	req->opts = opts;
+	cred_map(&req->call->cred, opts, &req->ids);
 	req->ids_set = true;
 	int rc = cred_apply(&req->ids);
 	if (rc)
@@ -152,7 +154,9 @@ static bool run_proc(const struct rpc_call *call, const struct proc_desc *pd, st
 		goto out;
 	}
 
-	struct req req = { .call = call, .rep = rep, .cached_only = inline_call };
+	struct req req = {
+		.call = call, .rep = rep, .tbl = export_table_current(), .cached_only = inline_call
+	};
 	void *drc_token = NULL;
 	if (pd->flags & PROC_NONIDEMPOTENT) {
 		switch (drc_begin(call, rep, &drc_token)) {
@@ -235,15 +239,21 @@ static bool process(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
 	return run_proc(&call, pd, rep, inline_call);
 }
 
+/* A reload may publish another export table meanwhile: this call keeps the one it saw. */
 bool rpc_process_inline(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
 			struct rpc_reply *rep)
 {
-	return process(rec, len, peer, rep, true);
+	ebr_enter();
+	bool done = process(rec, len, peer, rep, true);
+	ebr_leave();
+	return done;
 }
 
 void rpc_process(const uint8_t *rec, size_t len, const struct rpc_peer *peer, struct rpc_reply *rep)
 {
+	ebr_enter();
 	process(rec, len, peer, rep, false);
+	ebr_leave();
 }
 
 static uint32_t be32_at(const uint8_t *p)

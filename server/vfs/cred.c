@@ -33,8 +33,7 @@ bool cred_server_is_root(void)
 	return server_root;
 }
 
-void cred_map(const struct rpc_cred *rc, const struct rpc_peer *peer, const struct export *ex,
-	      struct ids *out)
+void cred_map(const struct rpc_cred *rc, const struct export_opts *opts, struct ids *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!server_root) {
@@ -42,14 +41,11 @@ void cred_map(const struct rpc_cred *rc, const struct rpc_peer *peer, const stru
 		*out = server_ids;
 		return;
 	}
-	bool anon = rc->flavor != RPC_AUTH_SYS || ex->opts.all_squash;
-	bool is_root = rc->uid == 0;
-	/* Root on this machine is root here; root from elsewhere is squashed. */
-	if (is_root && ex->opts.root_squash && !peer->is_local)
-		anon = true;
+	bool anon = rc->flavor != RPC_AUTH_SYS || opts->all_squash ||
+		    (rc->uid == 0 && opts->root_squash);
 	if (anon) {
-		out->uid = ex->opts.anonuid;
-		out->gid = ex->opts.anongid;
+		out->uid = opts->anonuid;
+		out->gid = opts->anongid;
 		return;
 	}
 	out->uid = rc->uid;

@@ -5,6 +5,7 @@
  */
 #include "vfs.h"
 
+#include "access.h"
 #include "log.h"
 #include "req.h"
 
@@ -57,9 +58,14 @@ int vfs_resolve(struct req *req, const void *fh, unsigned len, struct vfs_obj **
 	if (rc != 0)
 		return rc;
 	/* An export that went away makes its handles stale, not bad. */
-	struct export *ex = export_by_id(v.export_id);
+	struct export *ex = export_table_by_id(req_table(req), v.export_id);
 	if (!ex || v.backend != ex->ops->handle_kind)
 		return -ESTALE;
+	/* Before the backend opens anything: however the client got the handle. */
+	const struct export_opts *opts;
+	rc = access_check(req, ex, &opts);
+	if (rc != 0)
+		return rc;
 	/* malloc, not calloc: resolve fills every field, and this runs on every call. */
 	struct vfs_obj *obj = malloc(sizeof(*obj));
 	if (!obj)
@@ -72,7 +78,8 @@ int vfs_resolve(struct req *req, const void *fh, unsigned len, struct vfs_obj **
 		return rc;
 	}
 	obj->ex = ex;
-	if (!req->ex && req_enter_export(req, ex) != 0) {
+	obj->view = req->view;
+	if (!req->ex && req_enter_export(req, ex, opts) != 0) {
 		vfs_put(obj);
 		return -EFAULT;
 	}
@@ -98,10 +105,16 @@ int vfs_refresh(struct vfs_obj *obj)
 	return vfs_getattr(obj, &obj->st);
 }
 
+/* The synthesized root of the table dir was resolved in (tests resolve without one). */
+static struct export *top_of(const struct vfs_obj *dir)
+{
+	return dir->view ? export_table_root(dir->view->tbl) : export_pseudo_root();
+}
+
 /* ".." of an export root: the synthesized root when there is one, else the root itself. */
 static int root_parent(struct vfs_obj *dir, struct vfs_new *out)
 {
-	struct export *top = export_pseudo_root();
+	struct export *top = top_of(dir);
 	if (top && dir->ex != top)
 		return top->ops->root(top, out);
 	return dir->ex->ops->lookup(dir, ".", out);
@@ -147,7 +160,7 @@ int vfs_readdir(struct vfs_obj *dir, uint64_t cookie, size_t want, bool plus, vf
 	if (!dir->is_root)
 		return ops->readdir(dir, cookie, want, plus, fn, ctx, eof);
 	struct root_list rl = { fn, ctx, dir, dir->st.st_ino };
-	struct export *top = export_pseudo_root();
+	struct export *top = top_of(dir);
 	if (top && dir->ex != top) {
 		struct vfs_new up;
 		if (top->ops->root(top, &up) == 0)

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 static char *base;
-static struct export ex;
+static struct export_opts eo;
 
 static int setup(void **state)
 {
@@ -27,10 +27,10 @@ static int setup(void **state)
 	base = ut_mkdtemp("cred");
 	if (!base)
 		return -1;
-	memset(&ex, 0, sizeof(ex));
-	ex.opts.root_squash = true;
-	ex.opts.anonuid = 65534;
-	ex.opts.anongid = 65533;
+	memset(&eo, 0, sizeof(eo));
+	eo.root_squash = true;
+	eo.anonuid = 65534;
+	eo.anongid = 65533;
 	return 0;
 }
 
@@ -57,10 +57,10 @@ static struct rpc_cred sys_cred(uint32_t uid, uint32_t gid, uint32_t ngids)
 
 static void expect_anon(const struct ids *ids, const char *what)
 {
-	if (ids->uid != ex.opts.anonuid || ids->gid != ex.opts.anongid || ids->ngroups != 0)
+	if (ids->uid != eo.anonuid || ids->gid != eo.anongid || ids->ngroups != 0)
 		fail_msg("%s: %u/%u (+%u groups), want the anonymous %u/%u", what,
-			 (unsigned)ids->uid, (unsigned)ids->gid, ids->ngroups,
-			 (unsigned)ex.opts.anonuid, (unsigned)ex.opts.anongid);
+			 (unsigned)ids->uid, (unsigned)ids->gid, ids->ngroups, (unsigned)eo.anonuid,
+			 (unsigned)eo.anongid);
 }
 
 static void test_map(void **state)
@@ -69,60 +69,55 @@ static void test_map(void **state)
 	if (!cred_server_is_root()) {
 		/* Unprivileged: everyone is the server's own user. */
 		struct rpc_cred c = sys_cred(0, 0, 0);
-		struct rpc_peer peer = { .is_local = false };
 		struct ids ids;
-		cred_map(&c, &peer, &ex, &ids);
+		cred_map(&c, &eo, &ids);
 		assert_int_equal(ids.uid, geteuid());
 		assert_int_equal(ids.gid, getegid());
 		skip();
 	}
-	struct rpc_peer local = { .is_local = true }, remote = { .is_local = false };
 	struct ids ids;
 
 	struct rpc_cred c = sys_cred(1000, 100, RPC_MAX_GIDS);
-	cred_map(&c, &remote, &ex, &ids);
+	cred_map(&c, &eo, &ids);
 	assert_int_equal(ids.uid, 1000);
 	assert_int_equal(ids.gid, 100);
 	assert_int_equal(ids.ngroups, RPC_MAX_GIDS);
 	for (unsigned i = 0; i < RPC_MAX_GIDS; i++)
 		assert_int_equal(ids.groups[i], 2000 + i);
 
-	/* root: root here from this machine, squashed from elsewhere. */
+	/* root: squashed under root_squash (whoever the client is), root under no_root_squash. */
 	c = sys_cred(0, 0, 2);
-	cred_map(&c, &local, &ex, &ids);
+	cred_map(&c, &eo, &ids);
+	expect_anon(&ids, "root with root_squash");
+	struct export_opts nosq = eo;
+	nosq.root_squash = false;
+	cred_map(&c, &nosq, &ids);
 	assert_int_equal(ids.uid, 0);
 	assert_int_equal(ids.gid, 0);
 	assert_int_equal(ids.ngroups, 2);
-	cred_map(&c, &remote, &ex, &ids);
-	expect_anon(&ids, "remote root with root_squash");
-
-	struct export nosq = ex;
-	nosq.opts.root_squash = false;
-	cred_map(&c, &remote, &nosq, &ids);
-	assert_int_equal(ids.uid, 0);
 
 	/* gid 0 alone is not root. */
 	c = sys_cred(5, 0, 0);
-	cred_map(&c, &remote, &ex, &ids);
+	cred_map(&c, &eo, &ids);
 	assert_int_equal(ids.uid, 5);
 	assert_int_equal(ids.gid, 0);
 
-	/* all_squash: everybody, local root included. */
-	struct export all = ex;
-	all.opts.all_squash = true;
+	/* all_squash: everybody, root included, even under no_root_squash. */
+	struct export_opts all = nosq;
+	all.all_squash = true;
 	c = sys_cred(1000, 100, 3);
-	cred_map(&c, &local, &all, &ids);
+	cred_map(&c, &all, &ids);
 	expect_anon(&ids, "all_squash");
 	c = sys_cred(0, 0, 0);
-	cred_map(&c, &local, &all, &ids);
-	expect_anon(&ids, "all_squash, local root");
+	cred_map(&c, &all, &ids);
+	expect_anon(&ids, "all_squash, root");
 
 	/* AUTH_NONE is anonymous. */
 	struct rpc_cred none;
 	memset(&none, 0, sizeof(none));
 	none.flavor = RPC_AUTH_NONE;
 	none.uid = none.gid = UINT32_MAX;
-	cred_map(&none, &local, &ex, &ids);
+	cred_map(&none, &nosq, &ids);
 	expect_anon(&ids, "AUTH_NONE");
 }
 
@@ -210,12 +205,14 @@ static void test_req_enter_export(void **state)
 		skip();
 	struct ut_rpc u;
 	ut_rpc_init(&u, 0, 0);
-	/* A remote root under root_squash. */
-	u.peer.is_local = false;
-	assert_int_equal(req_enter_export(&u.req, &ex), 0);
+	/* Root under root_squash. */
+	struct export ex;
+	memset(&ex, 0, sizeof(ex));
+	assert_int_equal(req_enter_export(&u.req, &ex, &eo), 0);
 	assert_ptr_equal(u.req.ex, &ex);
+	assert_ptr_equal(u.req.opts, &eo);
 	assert_true(u.req.ids_set);
-	expect_anon(&u.req.ids, "req_enter_export, remote root");
+	expect_anon(&u.req.ids, "req_enter_export, root");
 	assert_int_equal(setfsuid((uid_t)-1), 65534);
 	/* Back to root for the rest of the process. */
 	struct ids root = { 0 };

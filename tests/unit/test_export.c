@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "export.h"
+#include "exports_conf.h"
 #include "nfs3.h"
 #include "vfs.h"
 
@@ -82,7 +83,6 @@ static void test_add_canonical(void **state)
 	assert_int_equal(e->dev, st.st_dev);
 	assert_int_equal(pt_export(e)->root_ino, st.st_ino);
 	assert_int_not_equal(e->fsid, 0);
-	assert_true(e->opts.ro);
 	assert_int_equal(fstat(pt_export(e)->root_fd, &rst), 0);
 	assert_int_equal(rst.st_ino, st.st_ino);
 	assert_true(pt_export(e)->mount_fd >= 0);
@@ -94,6 +94,14 @@ static void test_add_canonical(void **state)
 	/* One export: no synthesized root. */
 	assert_int_equal(export_finish(err, sizeof(err)), 0);
 	assert_null(export_pseudo_root());
+	/* The command line's export goes to the loopback addresses, with its options. */
+	const struct xc_export *spec = export_table_spec(export_table_current(), 0);
+	assert_non_null(spec);
+	assert_int_equal(spec->nclients, 2);
+	assert_string_equal(spec->clients[0].text, "127.0.0.0/8");
+	assert_string_equal(spec->clients[1].text, "::1");
+	assert_true(spec->clients[0].opts.ro);
+	assert_true(spec->clients[1].opts.ro);
 	uint32_t id = e->id;
 	uint64_t fsid = e->fsid;
 	export_free_all();

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "unit.h"
 
+#include "access.h"
+
 #include "cred.h"
 #include "export.h"
 #include "backend.h"
@@ -87,6 +89,14 @@ void ut_rpc_init(struct ut_rpc *u, uint32_t uid, uint32_t gid)
 	u->peer.addrlen = sizeof(*sin);
 	u->peer.is_tcp = true;
 	u->peer.is_local = true;
+	/*
+	 * One connection for the whole test process: objects the tests keep
+	 * past their request still point at its view, as a client's would.
+	 */
+	static struct peer_cache *conn_cache;
+	if (!conn_cache)
+		conn_cache = peer_cache_new();
+	u->peer.cache = conn_cache;
 	u->call.xid = 0x1234;
 	u->call.prog = 100003;
 	u->call.vers = 3;

@@ -7,8 +7,8 @@
  * times, ACCESS, MKNOD, hard-link protection), new files owned by their
  * creator, identities that never leak between concurrent requests.
  * Squashing: --all-squash with --anonuid/--anongid; root from another host
- * (a private network namespace) squashed unless --no-root-squash; local
- * root is root. Run as an ordinary user, loopnfsd acts as that user for
+ * (a private network namespace, an exports file naming it) squashed unless
+ * no_root_squash; local root is root for a bare DIR. Run as an ordinary user, loopnfsd acts as that user for
  * everyone.
  */
 #define _GNU_SOURCE
@@ -541,12 +541,19 @@ static void test_all_squash(void **state)
  */
 #define REMOTE_ADDR "10.99.0.1"
 
-static int remote_create_owner(const struct itest_env *env, const char *const *extra,
-			       const char *name, uid_t *owner)
+static int remote_create_owner(const struct itest_env *env, const char *opts, const char *name,
+			       uid_t *owner)
 {
+	/* Another host reaches nothing a bare DIR serves: it needs an exports file. */
+	char *conf = itest_sprintf("%s/exports", env->base);
+	char *line = itest_sprintf("%s " REMOTE_ADDR "(%s)\n", env->dir, opts);
+	if (itest_write_file(conf, line, strlen(line)) != 0)
+		return 16;
+	const char *extra[] = { "--listen", REMOTE_ADDR, "-c", conf, NULL };
+	const char *no_dirs[] = { NULL };
 	struct itest_server srv;
 	memset(&srv, 0, sizeof(srv));
-	if (itest_server_start(&srv, env, extra) != 0)
+	if (itest_server_start_dirs(&srv, env, extra, no_dirs) != 0)
 		return 10;
 	int rc = 0;
 	itc_t *c = wt_connect_host(REMOTE_ADDR, srv.port);
@@ -593,16 +600,14 @@ static int remote_child(void)
 	if (itest_env_init(&env, "remote") != 0)
 		return 20;
 	chmod(env.dir, 01777);
-	const char *squashed[] = { "--listen", REMOTE_ADDR, NULL };
-	const char *unsquashed[] = { "--listen", REMOTE_ADDR, "--no-root-squash", NULL };
 	uid_t o1 = 12345, o2 = 12345;
-	int rc = remote_create_owner(&env, squashed, "squashed", &o1);
+	int rc = remote_create_owner(&env, "rw", "squashed", &o1);
 	if (rc == 0)
-		rc = remote_create_owner(&env, unsquashed, "unsquashed", &o2);
+		rc = remote_create_owner(&env, "rw,no_root_squash", "unsquashed", &o2);
 	if (rc == 0 && o1 != ANON)
-		rc = 30; /* remote root was not squashed */
+		rc = 30; /* remote root was not squashed (root_squash is the default) */
 	if (rc == 0 && o2 != 0)
-		rc = 31; /* --no-root-squash did not keep root */
+		rc = 31; /* no_root_squash did not keep root */
 	itest_env_cleanup(&env);
 	itest_arena_free();
 	return rc;
@@ -629,7 +634,7 @@ static void test_remote_root_squashed(void **state)
 	}
 	if (code != 0)
 		fail_msg("remote-root child failed with code %d (30: root not squashed, 31: "
-			 "--no-root-squash ignored, 1x: server/connection)",
+			 "no_root_squash ignored, 1x: server/connection)",
 			 code);
 }
 
@@ -749,12 +754,12 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, psetup, pteardown)
 	const struct CMUnitTest tests[] = {
-		T(test_create_and_ownership),  T(test_new_file_access),
-		T(test_read_write_matrix),
-		T(test_remove_rename_matrix),  T(test_setattr_matrix),
-		T(test_access_per_caller),     T(test_mknod_matrix),
-		T(test_concurrent_identities), T(test_all_squash),
-		T(test_remote_root_squashed),  T(test_unprivileged_server),
+		T(test_create_and_ownership), T(test_new_file_access),
+		T(test_read_write_matrix),    T(test_remove_rename_matrix),
+		T(test_setattr_matrix),	      T(test_access_per_caller),
+		T(test_mknod_matrix),	      T(test_concurrent_identities),
+		T(test_all_squash),	      T(test_remote_root_squashed),
+		T(test_unprivileged_server),
 	};
 	return cmocka_run_group_tests_name("write.perm", tests, gsetup, wt_group_teardown);
 }

@@ -221,6 +221,18 @@ static int ps_getattr(struct vfs_obj *obj, struct stat *st)
 	return 0;
 }
 
+/* A client sees only the exports it may reach (and the directories leading to them). */
+static bool node_shown(const struct vfs_obj *dir, unsigned i)
+{
+	const struct ps_tree *t = tree_of(dir->ex);
+	if (t->node[i].ex)
+		return export_view_shows(dir->view, t->node[i].ex);
+	for (unsigned j = 1; j < t->n; j++)
+		if (t->node[j].parent == i && node_shown(dir, j))
+			return true;
+	return false;
+}
+
 static int ps_lookup(struct vfs_obj *dir, const char *name, struct vfs_new *out)
 {
 	const struct ps_tree *t = tree_of(dir->ex);
@@ -231,7 +243,9 @@ static int ps_lookup(struct vfs_obj *dir, const char *name, struct vfs_new *out)
 	if (vfs_is_dotdot(name, len))
 		return node_target(dir->ex, t->node[i].parent, out);
 	int c = child_of(t, i, name, len);
-	return c < 0 ? -ENOENT : node_target(dir->ex, (unsigned)c, out);
+	if (c < 0 || !node_shown(dir, (unsigned)c))
+		return -ENOENT;
+	return node_target(dir->ex, (unsigned)c, out);
 }
 
 static int ps_access(struct vfs_obj *obj, int mode)
@@ -351,6 +365,8 @@ static int ps_readdir(struct vfs_obj *dir, uint64_t cookie, size_t want, bool pl
 			*eof = true;
 			return 0;
 		}
+		if (k >= 2 && !node_shown(dir, node))
+			continue;
 		struct ps_list_entry e = { dir->ex, node };
 		struct vfs_new target;
 		/* The fileid GETATTR of what the name leads to reports: an export root's own. */
