@@ -4,7 +4,9 @@
 # namespaces (10.77.1.0/24 and 10.77.2.0/24, inside them only). Client A
 # may write "one", read "two" and write "three"; client B may write "one",
 # read "two", and must be refused "three": at MNT, in the root's listing,
-# and for a handle of "three" that A obtained and B replays.
+# and for a handle of "three" that A obtained and B replays. "four" names A
+# by host name and B by a wildcard, resolved through a hosts file that only
+# the server's own mount namespace sees.
 #   lan.sh LOOPNFSD LAN_CLIENT
 set -uo pipefail
 exec </dev/null
@@ -45,17 +47,22 @@ for c in a b; do
 done
 ip -n "$S" link set lo up
 
-mkdir -p "$WORK"/one "$WORK"/two "$WORK"/three "$WORK/state"
-chmod 1777 "$WORK"/one "$WORK"/two "$WORK"/three
+mkdir -p "$WORK"/one "$WORK"/two "$WORK"/three "$WORK"/four "$WORK/state"
+chmod 1777 "$WORK"/one "$WORK"/two "$WORK"/three "$WORK"/four
+printf '127.0.0.1 localhost\n10.77.1.2 clienta.lan\n10.77.2.2 clientb.lan\n' > "$WORK/hosts"
 echo hi > "$WORK/three/secret"
 cat > "$WORK/exports" <<CONF
 # the LAN of the test
 $WORK/one    10.77.1.2(rw,no_root_squash) 10.77.2.2(rw,no_root_squash)
 $WORK/two    10.77.0.0/16(ro)
 $WORK/three  10.77.1.2(rw)
+$WORK/four   clienta.lan(rw,no_root_squash) *b.lan(ro)
 CONF
 
-ip netns exec "$S" "$LOOPNFSD" -c "$WORK/exports" --listen 10.77.1.1 --listen 10.77.2.1 \
+# The hosts file is bound over /etc/hosts in a private mount namespace: the host's stays.
+ip netns exec "$S" unshare -m --propagation private sh -c \
+	'mount --bind "$1/hosts" /etc/hosts && shift && exec "$@"' sh "$WORK" \
+	"$LOOPNFSD" -c "$WORK/exports" --listen 10.77.1.1 --listen 10.77.2.1 \
 	--port 2049 --no-rpcbind --state-dir "$WORK/state" >"$WORK/out" 2>"$WORK/err" &
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q "ready" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
@@ -94,13 +101,19 @@ expect "B replaying it in a CREATE: ACCES" 13 "$(call "$B" 10.77.2.1 create "$th
 # The root lists what each client may see.
 out=$(call "$B" 10.77.2.1 mnt /); root_b=$(fh <<<"$out")
 names_b=$(call "$B" 10.77.2.1 ls "$root_b" | sed 1d | grep -v '^\.' | sort | tr '\n' ' ')
-expect "B's root lists one and two" "one two " "$names_b"
+expect "B's root lists one, two and four" "four one two " "$names_b"
 out=$(call "$A" 10.77.1.1 mnt /); root_a=$(fh <<<"$out")
 names_a=$(call "$A" 10.77.1.1 ls "$root_a" | sed 1d | grep -v '^\.' | sort | tr '\n' ' ')
-expect "A's root lists all three" "one three two " "$names_a"
+expect "A's root lists all four" "four one three two " "$names_a"
 expect "B looking three up in the root: NOENT" 2 "$(call "$B" 10.77.2.1 lookup "$root_b" three | status)"
 # A still reaches three after B's attempts (nothing cached per handle leaks between clients).
 expect "A still reads three" 0 "$(call "$A" 10.77.1.1 getattr "$secret" | status)"
+
+# "four": A by its host name (rw), B by a wildcard on its reverse name (ro).
+out=$(call "$A" 10.77.1.1 mnt "$WORK/four"); expect "A mounts four (host name)" 0 "$(status <<<"$out")"
+expect "A creates in four" 0 "$(call "$A" 10.77.1.1 create "$(fh <<<"$out")" from-a | status)"
+out=$(call "$B" 10.77.2.1 mnt "$WORK/four"); expect "B mounts four (wildcard *b.lan)" 0 "$(status <<<"$out")"
+expect "B may not write four (ro)" 30 "$(call "$B" 10.77.2.1 create "$(fh <<<"$out")" x | status)"
 
 grep -q "listening beyond the loopback" "$WORK/err" && bad "warned although clients are named" || ok "no loopback-only warning"
 kill "$SERVER_PID"; wait "$SERVER_PID"; SERVER_PID=
