@@ -44,6 +44,7 @@ struct options {
 	struct transport_config tc;
 	struct export_opts eo;
 	bool no_rpcbind;
+	bool crossmnt;
 	const char *state_dir;
 	char **dirs;
 	int ndirs;
@@ -66,6 +67,8 @@ static void usage(FILE *out)
 		"      --no-rpcbind      do not register with rpcbind\n"
 		"      --no-udp          TCP only\n"
 		"      --ro              export read-only\n"
+		"      --crossmnt        serve filesystems mounted below DIR (else a mount point\n"
+		"                        shows the directory it covers)\n"
 		"      --no-root-squash  root from other hosts stays root\n"
 		"      --all-squash      map every user to the anonymous ids\n"
 		"      --anonuid N       anonymous uid (default 65534)\n"
@@ -136,7 +139,8 @@ enum {
 	OPT_ANONGID,
 	OPT_MAX_CONNS,
 	OPT_IDLE,
-	OPT_EVENT_THREADS
+	OPT_EVENT_THREADS,
+	OPT_CROSSMNT
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -148,6 +152,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "no-rpcbind", no_argument, NULL, OPT_NO_RPCBIND },
 		{ "no-udp", no_argument, NULL, OPT_NO_UDP },
 		{ "ro", no_argument, NULL, OPT_RO },
+		{ "crossmnt", no_argument, NULL, OPT_CROSSMNT },
 		{ "no-root-squash", no_argument, NULL, OPT_NO_ROOT_SQUASH },
 		{ "all-squash", no_argument, NULL, OPT_ALL_SQUASH },
 		{ "anonuid", required_argument, NULL, OPT_ANONUID },
@@ -193,6 +198,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_RO:
 			o->eo.ro = true;
+			break;
+		case OPT_CROSSMNT:
+			o->crossmnt = true;
 			break;
 		case OPT_NO_ROOT_SQUASH:
 			o->eo.root_squash = false;
@@ -380,10 +388,12 @@ int main(int argc, char **argv)
 
 	char err[2 * PATH_MAX + 128];
 	for (int i = 0; i < o.ndirs; i++) {
-		if (!export_add(o.dirs[i], &o.eo, err, sizeof(err))) {
+		struct export *ex = export_add(o.dirs[i], &o.eo, err, sizeof(err));
+		if (!ex) {
 			fprintf(stderr, "loopnfsd: cannot export %s\n", err);
 			return 1;
 		}
+		ex->crossmnt = o.crossmnt;
 	}
 	if (export_finish(err, sizeof(err)) != 0) {
 		fprintf(stderr, "loopnfsd: cannot export: %s\n", err);
