@@ -42,10 +42,12 @@ bool dhc_get(struct dhc_dir *d, uint64_t ino, struct pt_kh *out);
 void dhc_put(struct dhc_dir *d, uint64_t ino, const struct pt_kh *kh);
 /*
  * The handle of entry name (attributes st, just taken) of directory dirfd
- * held as d (may be NULL): from the cache, or from the kernel and then cached.
+ * held as d (may be NULL), an object of filesystem fs_tag (pt_encode): from
+ * the cache, or from the kernel and then cached. Never for an entry whose
+ * attributes are not its own (a mount point): the caller looks those up.
  */
-void dhc_make_fh(struct dhc_dir *d, const struct export *ex, int dirfd, const char *name,
-		 const struct stat *st, struct fh_buf *out);
+void dhc_make_fh(struct dhc_dir *d, const struct export *ex, uint32_t fs_tag, int dirfd,
+		 const char *name, const struct stat *st, struct fh_buf *out);
 /* Free the tables of directories not listed for idle_seconds (0: all). */
 void dhc_sweep(double idle_seconds);
 /* Entries held over all directories (tests, and the budget). */

@@ -31,6 +31,12 @@ int fs_readlink(int fd, char *buf, size_t len);
  * it: no "..", symlink or mount crossing out (openat2 RESOLVE_BENEATH).
  */
 int fs_open_beneath(int dirfd, const char *path);
+/*
+ * The same with open flags and further RESOLVE_* flags of the caller's
+ * (always RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): without RESOLVE_NO_XDEV
+ * the walk crosses into filesystems mounted on the way.
+ */
+int fs_open_beneath_how(int dirfd, const char *path, int flags, uint64_t resolve);
 /* Read up to len bytes at off (short only at the end of the file): bytes or -errno. */
 ssize_t fs_pread(int iofd, void *buf, size_t len, uint64_t off);
 /* Access check for the thread's current identity (faccessat2, AT_EACCESS). */

@@ -75,6 +75,7 @@ struct vfs_obj {
 		struct {
 			int fd;		       /* O_PATH, owned by the cache entry */
 			uint64_t proven_epoch; /* fanotify epoch it was proven inside at; 0: none */
+			uint32_t fs_tag; /* the filesystem it is on: 0 the export's own mount */
 		} pt;
 		struct {
 			unsigned node;
@@ -180,6 +181,11 @@ struct vfs_ops {
 	int (*readdir)(struct vfs_obj *dir, uint64_t cookie, size_t want, bool plus,
 		       vfs_dirent_fn fn, void *ctx, bool *eof);
 	int (*statfs)(struct vfs_obj *obj, struct vfs_statfs *out);
+	/*
+	 * The fsid attributes give an object with attributes st (optional:
+	 * NULL means ex->fsid for every object of the export).
+	 */
+	uint64_t (*fsid)(const struct export *ex, const struct stat *st);
 	/* Release what the export holds (descriptors, cached objects). */
 	void (*shutdown)(struct export *ex);
 };

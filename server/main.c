@@ -46,6 +46,7 @@ struct options {
 	struct transport_config tc;
 	struct export_opts eo;
 	bool no_rpcbind;
+	bool crossmnt;
 	const char *state_dir;
 	const char *exports_file; /* -c: the exports file; else the DIRs, for the local host */
 	bool check_only;
@@ -76,6 +77,8 @@ static void usage(FILE *out)
 		"      --no-rpcbind      do not register with rpcbind\n"
 		"      --no-udp          TCP only\n"
 		"      --ro              DIRs: export read-only\n"
+		"      --crossmnt        DIRs: serve filesystems mounted below them (else a mount\n"
+		"                        point shows the directory it covers)\n"
 		"      --root-squash     DIRs: map local root to the anonymous ids\n"
 		"      --no-root-squash  DIRs: local root stays root (the default)\n"
 		"      --all-squash      DIRs: map every user to the anonymous ids\n"
@@ -149,7 +152,8 @@ enum {
 	OPT_ANONGID,
 	OPT_MAX_CONNS,
 	OPT_IDLE,
-	OPT_EVENT_THREADS
+	OPT_EVENT_THREADS,
+	OPT_CROSSMNT
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -161,6 +165,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "no-rpcbind", no_argument, NULL, OPT_NO_RPCBIND },
 		{ "no-udp", no_argument, NULL, OPT_NO_UDP },
 		{ "ro", no_argument, NULL, OPT_RO },
+		{ "crossmnt", no_argument, NULL, OPT_CROSSMNT },
 		{ "no-root-squash", no_argument, NULL, OPT_NO_ROOT_SQUASH },
 		{ "root-squash", no_argument, NULL, OPT_ROOT_SQUASH },
 		{ "exports", required_argument, NULL, 'c' },
@@ -209,6 +214,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_RO:
 			o->eo.ro = true;
+			break;
+		case OPT_CROSSMNT:
+			o->crossmnt = true;
 			break;
 		case OPT_NO_ROOT_SQUASH:
 			o->eo.root_squash = false;
@@ -391,10 +399,12 @@ static int load_exports(const struct options *o)
 		return 0;
 	}
 	for (int i = 0; i < o->ndirs; i++) {
-		if (!export_add(o->dirs[i], &o->eo, err, sizeof(err))) {
+		struct export *ex = export_add(o->dirs[i], &o->eo, err, sizeof(err));
+		if (!ex) {
 			fprintf(stderr, "loopnfsd: cannot export %s\n", err);
 			return -1;
 		}
+		ex->crossmnt = o->crossmnt;
 	}
 	if (export_finish(err, sizeof(err)) != 0) {
 		fprintf(stderr, "loopnfsd: cannot export: %s\n", err);

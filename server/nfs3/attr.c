@@ -20,6 +20,16 @@ static void ts(nfstime3 *out, const struct timespec *in)
 	out->nseconds = (uint32)in->tv_nsec;
 }
 
+/* Which filesystem an object is on is the backend's to say (a submount has its own fsid). */
+static uint64 fsid_of(const struct export *ex, const struct stat *st)
+{
+	if (!ex)
+		return (uint64)st->st_dev;
+	if (ex->ops && ex->ops->fsid)
+		return ex->ops->fsid(ex, st);
+	return ex->fsid;
+}
+
 void attr_fill(const struct export *ex, const struct stat *st, fattr3 *out)
 {
 	out->type = attr_ftype(st->st_mode);
@@ -31,8 +41,7 @@ void attr_fill(const struct export *ex, const struct stat *st, fattr3 *out)
 	out->used = (size3)st->st_blocks * 512;
 	out->rdev.specdata1 = major(st->st_rdev);
 	out->rdev.specdata2 = minor(st->st_rdev);
-	/* Objects on a filesystem mounted below the export keep their own fsid. */
-	out->fsid = ex && st->st_dev == ex->dev ? ex->fsid : (uint64)st->st_dev;
+	out->fsid = fsid_of(ex, st);
 	out->fileid = st->st_ino;
 	ts(&out->atime, &st->st_atim);
 	ts(&out->mtime, &st->st_mtim);

@@ -12,6 +12,9 @@
 #   multi    (at the end, replaces the guest server) two DIRs under one
 #            synthesized root: the literal mount, ls, cp -a into each export,
 #            df of each submount, "..", the root read-only, umount
+#   crossmnt a tmpfs mounted below DIR: the directory it covers by default;
+#            with --crossmnt a submount of its own (device, find -xdev,
+#            writes landing on it), its handles kept across a server restart
 #   selftest (not in "all") the scenario suite on a local directory, to
 #            validate the suite itself
 
@@ -271,10 +274,71 @@ phase_multi() {
     fi
 }
 
+# A filesystem mounted below DIR, as the kernel client sees it: without
+# --crossmnt the directory it covers (as knfsd); with it a submount of its
+# own, whose handles the client keeps across a restart of loopnfsd.
+crossmnt_stop_server() {
+    if [ -f "$SRV_PIDFILE" ] && kill -0 "$(cat "$SRV_PIDFILE")" 2>/dev/null; then
+        kill "$(cat "$SRV_PIDFILE")"
+        wait_for 20 bash -c "! kill -0 $(cat "$SRV_PIDFILE") 2>/dev/null"
+    fi
+}
+
+phase_crossmnt() {
+    echo "== phase crossmnt (a tmpfs mounted below DIR)"
+    local X=/srv/xm M=/mnt-xm port=20491
+    local opts="vers=3,proto=tcp,port=$port,mountport=$port,mountproto=tcp,nolock"
+    local srv=("$KT_LOOPNFSD" --port $port --no-rpcbind --state-dir /srv/xm-state)
+    mkdir -p "$X/m" "$M" /srv/xm-state && chmod 0755 "$X" "$X/m"
+    echo covered > "$X/m/covered"
+    check crossmnt.tmpfs mount -t tmpfs -o mode=0755,size=8m kt-xm "$X/m" || return
+    echo mounted > "$X/m/mounted"
+
+    start_guest_server /tmp/xm.out "${srv[@]}" "$X" || { fail crossmnt.server-start "see $SRV_LOG"; return; }
+    if check crossmnt.mount-hidden tmount -t nfs -o "$opts" localhost:/ "$M"; then
+        eq crossmnt.hidden-ls "$(ls "$M/m" | tr '\n' ' ')" "covered "
+        eq crossmnt.hidden-read "$(cat "$M/m/covered" 2>&1)" "covered"
+        eq crossmnt.hidden-same-device "$(stat -c %d "$M/m/.")" "$(stat -c %d "$M")"
+        eq crossmnt.hidden-find "$(find "$M" | sort | tr '\n' ' ')" "$M $M/m $M/m/covered "
+        check crossmnt.hidden-no-submount bash -c "! grep -q ' $M/m nfs' /proc/mounts"
+        check crossmnt.umount-hidden timeout 60 umount "$M"
+    fi
+    crossmnt_stop_server
+
+    start_guest_server /tmp/xm.out "${srv[@]}" --crossmnt "$X" || { fail crossmnt.server-start2 "see $SRV_LOG"; return; }
+    if check crossmnt.mount tmount -t nfs -o "$opts" localhost:/ "$M"; then
+        eq crossmnt.ls "$(ls "$M/m" | tr '\n' ' ')" "mounted "
+        check crossmnt.own-device test "$(stat -c %d "$M/m/.")" != "$(stat -c %d "$M")"
+        check crossmnt.submount bash -c "grep -q ' $M/m nfs' /proc/mounts"
+        info "mounts: $(grep " $M" /proc/mounts | awk '{print $2"("$3")"}' | tr '\n' ' ')"
+        eq crossmnt.find-xdev "$(find "$M" -xdev | sort | tr '\n' ' ')" "$M $M/m "
+        check_sh crossmnt.write "echo via-nfs > $M/m/new"
+        eq crossmnt.write-landed "$(cat "$X/m/new" 2>&1)" "via-nfs"
+        # The client keeps its handles (an open file, the cached names) across a restart.
+        exec 3< "$M/m/mounted"
+        crossmnt_stop_server
+        # (3<&-: the server must not inherit the client's open file, which pins the submount)
+        start_guest_server /tmp/xm.out "${srv[@]}" --crossmnt "$X" 3<&- ||
+            fail crossmnt.server-restart "see $SRV_LOG"
+        eq crossmnt.read-open-file-after-restart "$(cat <&3 2>&1)" "mounted"
+        exec 3<&-
+        eq crossmnt.read-after-restart "$(cat "$M/m/new" 2>&1)" "via-nfs"
+        check_sh crossmnt.write-after-restart "echo again >> $M/m/new"
+        eq crossmnt.write-after-restart-landed "$(cat "$X/m/new" 2>&1 | tr '\n' ' ')" "via-nfs again "
+        if ! check crossmnt.umount timeout 60 umount "$M"; then
+            info "mounts: $(grep " $M" /proc/mounts | awk '{print $2}' | tr '\n' ' ')"
+            info "users: $(fuser -vm "$M/m" 2>&1 | tr '\n' '|')"
+            umount -l "$M"
+        fi
+    fi
+    crossmnt_stop_server
+    umount "$X/m" || umount -l "$X/m"
+}
+
 run_phases() {
     local t
     want_phase selftest && [ "$KT_PHASES" != all ] && phase_selftest
-    for ph in guest sync squash restart host sparse multi; do
+    for ph in guest sync squash restart host sparse multi crossmnt; do
         want_phase $ph || continue
         t=$SECONDS
         "phase_$ph"

@@ -17,7 +17,8 @@
 #   --infra-only    only boot and check the guest infrastructure
 #                   (modprobe nfs, rpcbind, statd, network); no loopnfsd
 #   --phases LIST   comma-separated subset of guest phases to run
-#                   (infra,guest,host,sync,restart,sparse,multi; default: all)
+#                   (infra,guest,host,sync,restart,sparse,multi,crossmnt;
+#                   default: all)
 #   --quick         smaller data sizes (for iterating on the tier itself)
 #   --server CMD    server executable to test instead of BUILD/loopnfsd
 #                   (must follow loopnfsd's command-line contract), e.g.

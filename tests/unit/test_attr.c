@@ -312,6 +312,12 @@ static void test_made_up_stat(void **state)
 	}
 }
 
+static uint64_t fake_fsid(const struct export *e, const struct stat *st)
+{
+	(void)e;
+	return 0xabcd0000ull + (uint64_t)st->st_dev;
+}
+
 static void test_fsid(void **state)
 {
 	(void)state;
@@ -321,10 +327,22 @@ static void test_fsid(void **state)
 	attr_fill(&ex, &st, &a);
 	assert_int_equal(a.fsid, FAKE_FSID);
 
-	/* An object on another filesystem (mounted below the export) keeps its own. */
+	/* An object on a filesystem the export never crossed into: never the export's fsid. */
 	st.st_dev = ex.dev + 1;
 	attr_fill(&ex, &st, &a);
 	assert_int_equal(a.fsid, (uint64_t)(ex.dev + 1));
+
+	/* The backend says which filesystem an object is on (a submount has its own fsid). */
+	struct vfs_ops ops = passthrough_ops;
+	ops.fsid = fake_fsid;
+	struct export e3 = ex;
+	e3.ops = &ops;
+	attr_fill(&e3, &st, &a);
+	assert_int_equal(a.fsid, 0xabcd0000ull + (uint64_t)st.st_dev);
+	/* Without one (the pseudo root), every object has the export's. */
+	ops.fsid = NULL;
+	attr_fill(&e3, &st, &a);
+	assert_int_equal(a.fsid, FAKE_FSID);
 
 	/* No export at all. */
 	attr_fill(NULL, &st, &a);

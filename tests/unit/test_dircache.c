@@ -170,7 +170,7 @@ static void test_make_fh_matches_kernel(void **state)
 	pt_make_fh(fx.ex, root, "file", &st, &want);
 	struct dhc_dir *d = dhc_acquire(dst.st_dev, dst.st_ino, &T0, &LATER);
 	assert_non_null(d);
-	dhc_make_fh(d, fx.ex, root, "file", &st, &got); /* miss: asks the kernel */
+	dhc_make_fh(d, fx.ex, 0, root, "file", &st, &got); /* miss: asks the kernel */
 	assert_int_equal(got.len, want.len);
 	assert_memory_equal(got.data, want.data, want.len);
 	size_t n = dhc_entries();
@@ -179,16 +179,16 @@ static void test_make_fh_matches_kernel(void **state)
 	unsigned khlen = want.len - FH_HDR - 9;
 	assert_int_equal(n, khlen > 0 && khlen <= DHC_KH_MAX ? 1 : 0);
 	memset(&got, 0, sizeof(got));
-	dhc_make_fh(d, fx.ex, root, "file", &st, &got); /* hit */
+	dhc_make_fh(d, fx.ex, 0, root, "file", &st, &got); /* hit */
 	assert_int_equal(got.len, want.len);
 	assert_memory_equal(got.data, want.data, want.len);
 	/* "." and ".." are never cached: they are not entries. */
 	struct stat dot;
 	assert_int_equal(fstatat(root, ".", &dot, 0), 0);
-	dhc_make_fh(d, fx.ex, root, ".", &dot, &got);
+	dhc_make_fh(d, fx.ex, 0, root, ".", &dot, &got);
 	assert_int_equal(dhc_entries(), n);
 	/* Without a cache it is pt_make_fh. */
-	dhc_make_fh(NULL, fx.ex, root, "file", &st, &got);
+	dhc_make_fh(NULL, fx.ex, 0, root, "file", &st, &got);
 	assert_memory_equal(got.data, want.data, want.len);
 	dhc_release(d);
 	ut_export_free(&fx);

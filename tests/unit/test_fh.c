@@ -1249,6 +1249,107 @@ static void test_shutdown_with_held_object(void **state)
 	expect_resolves_to(&hi, "idle");
 }
 
+/* ---- objects on filesystems mounted below the export (crossmnt) ---- */
+
+#define L_SUB_TAG 17 /* 4 bytes big-endian: which submount */
+#define L_SUB_KHTYPE 21
+#define L_SUB_INO 22 /* 8 bytes big-endian */
+#define L_SUB_KH 30
+
+static void test_submount_payload(void **state)
+{
+	(void)state;
+	touch_rel("subpl");
+	struct stat st;
+	assert_int_equal(lstat(P("subpl"), &st), 0);
+	struct pt_kh kh;
+	pt_kernel_handle(AT_FDCWD, P("subpl"), &kh);
+	struct fh_buf b;
+	pt_encode(ex, 0x12345678, &st, &kh, &b);
+	assert_int_equal(b.data[L_HDR], 0xff);
+	assert_int_equal(fh_get_be32(b.data + L_SUB_TAG), 0x12345678);
+	assert_int_equal(fh_get_be64(b.data + L_SUB_INO), (uint64_t)st.st_ino);
+	if (kh.len <= PT_SUB_KH_MAX) {
+		assert_int_equal(b.len, L_SUB_KH + kh.len);
+		assert_int_equal(b.data[L_SUB_KHTYPE], (uint8_t)kh.type);
+		assert_memory_equal(b.data + L_SUB_KH, kh.bytes, kh.len);
+	}
+	assert_int_equal(b.data[L_PAYLEN], b.len - L_HDR);
+	assert_true(b.len <= FH_SIZE_MAX);
+	/* A kernel handle longer than the room left: none (found by a search). */
+	struct pt_kh big = kh;
+	big.len = PT_SUB_KH_MAX + 1;
+	struct fh_buf nb;
+	pt_encode(ex, 7, &st, &big, &nb);
+	assert_int_equal(nb.len, L_SUB_KH);
+	/* The export's own objects keep the layout from before: unmarked. */
+	struct fh_buf own, made;
+	pt_encode(ex, 0, &st, &kh, &own);
+	hmake("subpl", &made);
+	expect_same(&own, &made, "fs tag 0 is pt_make_fh's layout");
+	assert_int_not_equal(own.data[L_HDR], 0xff);
+
+	/* Without crossmnt no submount's handle resolves; with it, one mounted nowhere: neither. */
+	expect_status(&b, NFS3ERR_STALE, "a submount's handle without crossmnt");
+	ex->crossmnt = true;
+	expect_status(&b, NFS3ERR_STALE, "the handle of a submount not mounted");
+	ex->crossmnt = false;
+	/* Marked, but tag 0 or too short for the header: not a payload this server makes. */
+	struct fh_buf z = b;
+	memset(z.data + L_SUB_TAG, 0, 4);
+	remac(&z);
+	expect_status(&z, NFS3ERR_BADHANDLE, "a marked payload with tag 0");
+	struct fh_buf t = b;
+	t.len = L_HDR + 10;
+	t.data[L_PAYLEN] = 10;
+	remac(&t);
+	expect_status(&t, NFS3ERR_BADHANDLE, "a marked payload shorter than its header");
+}
+
+static void test_submount_names(void **state)
+{
+	(void)state;
+	uint32_t a = pt_sub_tag("m", 1);
+	assert_int_not_equal(a, 0);
+	assert_int_equal(a, pt_sub_tag("m", 1));     /* stable: the same after a restart */
+	assert_int_not_equal(a, pt_sub_tag("n", 1)); /* another mount point */
+	assert_int_not_equal(a, pt_sub_tag("m", 2)); /* another filesystem at the same one */
+	assert_int_not_equal(pt_sub_tag("m/n", 1), pt_sub_tag("m", 1));
+	uint64_t f = pt_sub_fsid(ex->id, 1);
+	assert_int_equal(f, pt_sub_fsid(ex->id, 1));
+	assert_int_equal(f >> 32, 0x4c4e4673); /* never an export's ("LNFS" | id) */
+	assert_int_not_equal(f, ex->fsid);
+	assert_int_not_equal(f, pt_sub_fsid(ex2->id, 1));
+	assert_int_not_equal(f, pt_sub_fsid(ex->id, 2));
+	/* Attributes: the export's fsid on its filesystem; never it for one it never crossed into. */
+	struct stat st;
+	assert_int_equal(stat(exdir, &st), 0);
+	assert_int_equal(pt_fsid(ex, &st), ex->fsid);
+	st.st_dev = ex->dev + 1;
+	assert_int_equal(pt_fsid(ex, &st), (uint64_t)st.st_dev);
+	assert_ptr_equal(ex->ops->fsid, pt_fsid);
+}
+
+static void test_mountinfo_line(void **state)
+{
+	(void)state;
+	int id;
+	char *mp;
+	char l1[] = "36 35 98:0 /mnt1 /mnt/par\\040ent rw,noatime master:1 - ext3 /dev/root rw";
+	assert_true(pt_mountinfo_line(l1, &id, &mp));
+	assert_int_equal(id, 36);
+	assert_string_equal(mp, "/mnt/par ent");
+	char l2[] = "7 1 0:1 / /a\\134b\\012c\\011d rw - tmpfs x rw";
+	assert_true(pt_mountinfo_line(l2, &id, &mp));
+	assert_string_equal(mp, "/a\\b\nc\td");
+	char bad_id[] = "x 1 0:1 / /a rw - tmpfs x rw";
+	assert_false(pt_mountinfo_line(bad_id, &id, &mp));
+	char short_line[] = "7 1 0:1 /";
+	assert_false(pt_mountinfo_line(short_line, &id, &mp));
+	char relative[] = "7 1 0:1 / relative rw - tmpfs x rw";
+	assert_false(pt_mountinfo_line(relative, &id, &mp));
+}
+
 /* ---- child process mode ---- */
 
 static int child_main(int argc, char **argv)
@@ -1333,6 +1434,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_adopted_after_parent_moved),
 		cmocka_unit_test(test_concurrent_resolve),
 		cmocka_unit_test(test_shutdown_with_held_object),
+		cmocka_unit_test(test_submount_payload),
+		cmocka_unit_test(test_submount_names),
+		cmocka_unit_test(test_mountinfo_line),
 	};
 	return cmocka_run_group_tests_name(search_mode ? "fh (search)" : "fh", tests, setup,
 					   teardown);

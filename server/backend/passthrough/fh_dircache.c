@@ -206,18 +206,22 @@ size_t dhc_entries(void)
 	return atomic_load(&D.total);
 }
 
-void dhc_make_fh(struct dhc_dir *d, const struct export *ex, int dirfd, const char *name,
-		 const struct stat *st, struct fh_buf *out)
+void dhc_make_fh(struct dhc_dir *d, const struct export *ex, uint32_t fs_tag, int dirfd,
+		 const char *name, const struct stat *st, struct fh_buf *out)
 {
-	/* "." and ".." name the directory and its parent, not an entry; mounts differ. */
-	bool cacheable = d && st->st_dev == ex->dev && !vfs_is_dot_or_dotdot(name, strlen(name));
+	/*
+	 * "." and ".." name the directory and its parent, not an entry. An
+	 * entry on another device than the directory is kept nowhere: a mount
+	 * point's attributes are the mounted root's, not the entry's.
+	 */
+	bool cacheable = d && st->st_dev == d->dev && !vfs_is_dot_or_dotdot(name, strlen(name));
 	struct pt_kh kh;
 	if (cacheable && dhc_get(d, (uint64_t)st->st_ino, &kh)) {
-		pt_encode(ex, st, &kh, out);
+		pt_encode(ex, fs_tag, st, &kh, out);
 		return;
 	}
 	pt_kernel_handle(dirfd, name, &kh);
-	pt_encode(ex, st, &kh, out);
+	pt_encode(ex, fs_tag, st, &kh, out);
 	if (cacheable)
 		dhc_put(d, (uint64_t)st->st_ino, &kh);
 }

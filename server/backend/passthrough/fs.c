@@ -35,16 +35,21 @@ int fs_readlink(int fd, char *buf, size_t len)
 	return (int)n;
 }
 
-int fs_open_beneath(int dirfd, const char *path)
+int fs_open_beneath_how(int dirfd, const char *path, int flags, uint64_t resolve)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+		.flags = (uint64_t)flags | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | resolve,
 	};
 	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	if (fd < 0)
 		return errno == ENOSYS ? -EACCES : -errno; /* no safe way to walk a path: refuse */
 	return fd;
+}
+
+int fs_open_beneath(int dirfd, const char *path)
+{
+	return fs_open_beneath_how(dirfd, path, O_PATH | O_DIRECTORY, RESOLVE_NO_XDEV);
 }
 
 ssize_t fs_pread(int iofd, void *buf, size_t len, uint64_t off)

@@ -28,21 +28,29 @@ static int pt_getattr(struct vfs_obj *obj, struct stat *st)
 	return fstat(obj_fd(obj), st) < 0 ? -errno : 0;
 }
 
-/* Handle of the object open as fd (O_PATH; io_fd or -1), both handed to the cache. */
-static void new_from_fd(struct vfs_obj *dir, int fd, int io_fd, struct vfs_new *out)
+/* The filesystem dir is on (0: the export's own mount): its new objects are too. */
+static uint32_t obj_fs(const struct vfs_obj *obj)
+{
+	return obj->be.pt.fs_tag;
+}
+
+/* Handle of an object found from dir (f->fd; io_fd or -1), both handed to the cache. */
+static void new_from_found(struct vfs_obj *dir, const struct pt_found *f, int io_fd,
+			   struct vfs_new *out)
 {
 	out->ex = dir->ex;
-	pt_make_fh(dir->ex, fd, "", &out->st, &out->fh);
-	pt_adopt(dir, fd, io_fd, &out->st, &out->fh);
+	out->st = f->st;
+	pt_encode(dir->ex, f->fs_tag, &f->st, &f->kh, &out->fh);
+	pt_adopt(dir, f->fd, io_fd, &out->st, &out->fh);
 }
 
 static int pt_lookup(struct vfs_obj *dir, const char *name, struct vfs_new *out)
 {
-	int fd;
-	int rc = fs_open_child(obj_fd(dir), name, &fd, &out->st);
+	struct pt_found f;
+	int rc = pt_open_name(dir->ex, obj_fd(dir), obj_fs(dir), name, false, &f);
 	if (rc)
 		return rc;
-	new_from_fd(dir, fd, -1, out);
+	new_from_found(dir, &f, -1, out);
 	return 0;
 }
 
@@ -60,11 +68,15 @@ static int pt_root(struct export *ex, struct vfs_new *out)
 static int pt_lookup_path(struct export *ex, const char *sub, struct vfs_new *out)
 {
 	cred_escalate();
-	int fd = fs_open_beneath(pt_export(ex)->root_fd, sub);
+	uint32_t fs_tag;
+	int fd = pt_open_path(ex, sub, &fs_tag);
 	int rc = fd < 0 ? fd : fstat(fd, &out->st) < 0 ? -errno : 0;
 	out->ex = ex;
-	if (rc == 0)
-		pt_make_fh(ex, fd, "", &out->st, &out->fh);
+	if (rc == 0) {
+		struct pt_kh kh;
+		pt_kernel_handle(fd, "", &kh);
+		pt_encode(ex, fs_tag, &out->st, &kh, &out->fh);
+	}
 	if (fd >= 0)
 		close(fd);
 	cred_restore();
@@ -153,15 +165,16 @@ static int pt_create(struct vfs_obj *dir, const char *name, mode_t mode, struct 
 	if (io_fd < 0)
 		return io_fd;
 	/* The O_PATH twin through /proc: the very inode, whatever its name has become. */
-	int fd = fs_reopen(io_fd, O_PATH);
-	if (fd < 0 || fstat(io_fd, &out->st) < 0) {
-		int rc = fd < 0 ? fd : -errno;
-		if (fd >= 0)
-			close(fd);
+	struct pt_found f = { .fd = fs_reopen(io_fd, O_PATH), .fs_tag = obj_fs(dir) };
+	if (f.fd < 0 || fstat(io_fd, &f.st) < 0) {
+		int rc = f.fd < 0 ? f.fd : -errno;
+		if (f.fd >= 0)
+			close(f.fd);
 		close(io_fd);
 		return rc;
 	}
-	new_from_fd(dir, fd, io_fd, out);
+	pt_kernel_handle(f.fd, "", &f.kh);
+	new_from_found(dir, &f, io_fd, out);
 	return 0;
 }
 
@@ -263,6 +276,33 @@ struct pt_list {
 	int dirfd;
 };
 
+/*
+ * The attributes are not of the entry the directory holds: a mount point
+ * (fstatat gives the mounted root), the ".." of a submount's root, or an
+ * entry replaced since it was read. Such an entry is looked up as LOOKUP
+ * would, so `ls -l` and `find` agree with it, and its kernel handle is
+ * kept nowhere.
+ */
+static bool entry_elsewhere(const struct pt_list *l, const struct vfs_dirent *de,
+			    const struct stat *st)
+{
+	return (uint64_t)st->st_ino != de->fileid || st->st_dev != l->dir->st.st_dev;
+}
+
+/* Such an entry, looked up as LOOKUP would (a mount point: what it covers, or nothing). */
+static int entry_attrs_looked_up(const struct pt_list *l, const struct vfs_dirent *de,
+				 struct vfs_new *out)
+{
+	struct pt_found f;
+	int rc = pt_open_name(l->dir->ex, l->dirfd, obj_fs(l->dir), de->name, true, &f);
+	if (rc)
+		return rc;
+	close(f.fd);
+	out->st = f.st;
+	pt_encode(l->dir->ex, f.fs_tag, &f.st, &f.kh, &out->fh);
+	return 0;
+}
+
 /* Attributes and handle are best effort: the entry may vanish meanwhile. */
 static int entry_attrs(const struct vfs_dirent *de, struct vfs_new *out)
 {
@@ -271,7 +311,9 @@ static int entry_attrs(const struct vfs_dirent *de, struct vfs_new *out)
 	if (fstatat(l->dirfd, de->name, &out->st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	out->ex = l->dir->ex;
-	dhc_make_fh(l->handles, l->dir->ex, l->dirfd, de->name, &out->st, &out->fh);
+	if (entry_elsewhere(l, de, &out->st))
+		return entry_attrs_looked_up(l, de, out);
+	dhc_make_fh(l->handles, l->dir->ex, obj_fs(l->dir), l->dirfd, de->name, &out->st, &out->fh);
 	return 0;
 }
 
@@ -332,6 +374,7 @@ static void pt_shutdown(struct export *ex)
 	if (pe->mount_fd >= 0)
 		close(pe->mount_fd);
 	fs_watch_close(pe->watch);
+	pt_mounts_free(pe->mounts);
 	free(pe);
 	ex->be = NULL;
 }
@@ -352,6 +395,9 @@ int passthrough_export_open(struct export *ex)
 	}
 	pe->mount_fd = open(ex->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	pe->root_ino = st.st_ino;
+	pe->mnt_id = pt_mnt_id(pe->root_fd);
+	/* Whether the export crosses into them is read per lookup: options may change. */
+	pe->mounts = pt_mounts_new();
 	/* fanotify refuses O_PATH */
 	pe->watch = pe->mount_fd >= 0 ? fs_watch_open(pe->mount_fd) : NULL;
 	ex->dev = st.st_dev;
@@ -384,5 +430,6 @@ const struct vfs_ops passthrough_ops = {
 	.link = pt_link,
 	.readdir = pt_readdir,
 	.statfs = pt_statfs,
+	.fsid = pt_fsid,
 	.shutdown = pt_shutdown,
 };
