@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -638,6 +639,73 @@ static void test_unprivileged(void **state)
 
 /* ------------------------------------------------------------ main */
 
+/* ------------------------------------------------------------ the exports file */
+
+static void write_exports(const char *path, const char *opts)
+{
+	char *line = itest_sprintf("%s 127.0.0.1(%s) ::1(%s)\n", g_env.dir, opts, opts);
+	char *tmp = itest_sprintf("%s.tmp", path);
+	assert_int_equal(itest_write_file(tmp, line, strlen(line)), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static int reload_lines(void)
+{
+	int n = 0;
+	for (const char *p = itest_slurp(g_srv.err_path); (p = strstr(p, "reload")); p++)
+		n++;
+	return n;
+}
+
+static void reload_server(void)
+{
+	int before = reload_lines();
+	assert_int_equal(kill(g_srv.pid, SIGHUP), 0);
+	for (int i = 0; i < 500 && reload_lines() == before; i++)
+		usleep(10000);
+	assert_true(reload_lines() > before);
+}
+
+/*
+ * crossmnt and nohide in the exports file do what --crossmnt does, and a
+ * reload that turns crossmnt on or off applies to the next LOOKUP.
+ */
+static void test_exports_file_option(void **state)
+{
+	(void)state;
+	char *conf = itest_sprintf("%s/exports", g_env.base);
+	write_exports(conf, "rw,no_root_squash,insecure,nohide");
+	const char *extra[] = { "-c", conf, NULL };
+	const char *no_dirs[] = { NULL };
+	assert_int_equal(itest_server_start_dirs(&g_srv, &g_env, extra, no_dirs), 0);
+	struct ctx x = { .c = itc_connect(g_srv.port) };
+	assert_non_null(x.c);
+	x.root = itc_root(x.c, "/");
+	fh_t m = itc_lookup_ok(x.c, &x.root, "m");
+	assert_int_equal(lookup_status(&x, &m, "ext-file"), NFS3_OK);
+	assert_int_equal(lookup_status(&x, &m, "covered-marker"), NFS3ERR_NOENT);
+	fattr3 top, sub;
+	assert_int_equal(getattr_status(&x, &x.root, &top), NFS3_OK);
+	assert_int_equal(getattr_status(&x, &m, &sub), NFS3_OK);
+	assert_true(top.fsid != sub.fsid);
+
+	/* Reloaded without it: the mount point is the directory it covers. */
+	write_exports(conf, "rw,no_root_squash,insecure");
+	reload_server();
+	fh_t covered = itc_lookup_ok(x.c, &x.root, "m");
+	assert_int_equal(lookup_status(&x, &covered, "covered-marker"), NFS3_OK);
+	assert_int_equal(lookup_status(&x, &covered, "ext-file"), NFS3ERR_NOENT);
+	assert_int_equal(getattr_status(&x, &covered, &sub), NFS3_OK);
+	assert_true(top.fsid == sub.fsid);
+
+	/* And back, with crossmnt: the ext4 again, on the same connection. */
+	write_exports(conf, "rw,no_root_squash,insecure,crossmnt");
+	reload_server();
+	m = itc_lookup_ok(x.c, &x.root, "m");
+	assert_int_equal(lookup_status(&x, &m, "ext-file"), NFS3_OK);
+	stop(&x);
+}
+
 static bool can_run(const char **why)
 {
 	if (geteuid() != 0) {
@@ -670,10 +738,9 @@ int main(void)
 	}
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_hidden_without_crossmnt),
-		T(test_crossmnt_across_restart),
-		T(test_replaced_filesystem_is_stale),
-		T(test_unprivileged),
+		T(test_hidden_without_crossmnt),      T(test_crossmnt_across_restart),
+		T(test_replaced_filesystem_is_stale), T(test_unprivileged),
+		T(test_exports_file_option),
 	};
 	return cmocka_run_group_tests_name("integration.crossmnt", tests, group_setup,
 					   group_teardown);
