@@ -122,27 +122,24 @@ static void make_node(int dirfd, const struct fz_node *n)
 }
 
 /* Remove name in parent and everything below it; never follows a symlink. */
-static void remove_at(int parent, const char *name)
+static bool remove_at(int parent, const char *name)
 {
 	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
-		return;
+		return true;
 	/* A directory: made searchable again (a client may have set its mode to 0). */
 	fchmodat(parent, name, 0700, 0);
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-		} else {
-			struct dirent *de;
-			while ((de = readdir(d)))
-				if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-					remove_at(dirfd(d), de->d_name);
-			closedir(d);
-		}
-	}
-	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		die("remove", name);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
+	bool ok = true;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			ok &= remove_at(dirfd(d), de->d_name);
+	if (d)
+		closedir(d);
+	return (unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT) && ok;
 }
 
 /* Empty the export root, whatever the calls made of it. */
@@ -154,8 +151,9 @@ static void empty_export(void)
 		die("list", E.exdir);
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			remove_at(E.exfd, de->d_name);
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    !remove_at(E.exfd, de->d_name))
+			die("remove", de->d_name);
 	closedir(d);
 }
 
@@ -285,6 +283,7 @@ void fz_export_init(void)
 	snprintf(E.base, sizeof(E.base), "%s/loopnfs-fuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(E.base))
 		die("mkdtemp", E.base);
+	atexit(fz_export_cleanup); /* also when a step below fails */
 	/* Modes come from the client, which applied its own umask: as loopnfsd. */
 	umask(0);
 	char state[PATH_MAX];

@@ -324,7 +324,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_set_level(lvl);
 	peer_init();
 	fz_export_init();
-	atexit(fz_export_cleanup);
 
 	/* --make-corpus OUT [CAPTURE_DIR]: libFuzzer ignores flags that start with "--". */
 	const char *out = arg_after(*argc, *argv, "--make-corpus", 1);
