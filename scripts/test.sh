@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Full test suite: deps, three builds (normal -Werror, ASan+UBSan, TSan),
-# ctest in each, cppcheck, kernel-client tests, short benchmark.
+# ctest in each, cppcheck, a bounded fuzzing run, kernel-client tests, short
+# benchmark.
 # Runs as root with no stdin (CI=true). Last line: "N passed, N failed".
 set -uo pipefail
 exec </dev/null
@@ -117,7 +118,7 @@ else
 	echo "(no sources to check)"
 fi
 
-# 4. kernel client tests and benchmark (if present). Their own
+# 4. fuzzing, kernel client tests and benchmark (if present). Their own
 # "N passed, N failed" line is added to the totals; otherwise the script
 # counts as one test.
 export LOOPNFS_BUILD_DIR="$ROOT/build"
@@ -138,6 +139,11 @@ run_script() {
 		fail_step "$name (exit $rc)"
 	fi
 }
+# The fuzz target for a bounded time (its own clang build in build-fuzz): its
+# regression inputs, then LOOPNFS_FUZZ_SECONDS (180) of fuzzing; a crash fails.
+if [ -f tests/fuzz/run.sh ]; then
+	run_script fuzz tests/fuzz/run.sh "${LOOPNFS_FUZZ_SECONDS:-180}"
+fi
 if [ -f tests/kernel/run.sh ]; then
 	if [ "${BUILD_OK[build]:-0}" = 1 ]; then
 		run_script kernel tests/kernel/run.sh

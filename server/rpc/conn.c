@@ -1,8 +1,8 @@
 /*
  * A TCP connection, on its event thread: reading a turn's worth of bytes,
- * record-mark framing, answering cheap calls inline (their replies batched
- * per turn), queueing the others for a worker, the per-connection limits
- * that pause reading, and the idle sweep.
+ * record-mark framing (the state machine is recmark.c), answering cheap
+ * calls inline (their replies batched per turn), queueing the others for a
+ * worker, the per-connection limits that pause reading, and the idle sweep.
  */
 #define _GNU_SOURCE
 #include "transport.h"
@@ -12,7 +12,6 @@
 #include "clock.h"
 #include "log.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +80,7 @@ void conn_put(struct conn *c)
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	close(c->sk.fd);
-	free(c->rec);
+	rm_free(&c->rm);
 	rpc_reply_free(&c->batch);
 	conn_drop_output(c);
 	pthread_mutex_destroy(&c->lock);
@@ -237,10 +236,10 @@ static bool conn_batch_add(struct conn *c, struct rpc_reply *rep)
  * goes to the pool. The turn cap (CONN_TURN_CALLS) keeps connections fair,
  * and a turn's replies leave in one sendmsg.
  */
-static bool conn_try_inline(struct conn *c)
+static bool conn_try_inline(struct conn *c, const uint8_t *rec, size_t len)
 {
 	struct rpc_reply rep = { 0 };
-	if (!rpc_process_inline(c->rec, c->rec_len, &c->peer, &rep)) {
+	if (!rpc_process_inline(rec, len, &c->peer, &rep)) {
 		rpc_reply_free(&rep);
 		return false;
 	}
@@ -249,30 +248,32 @@ static bool conn_try_inline(struct conn *c)
 		send_tcp_reply(c, &rep);
 	}
 	rpc_reply_free(&rep);
-	free(c->rec);
-	c->rec = NULL;
-	c->rec_len = 0;
 	return true;
 }
 
 /* ---- worker calls ---- */
 
-/* Hand a finished record to the workers; returns false when reading should pause. */
+/* Hand the finished record to the workers; returns false when reading should pause. */
 static bool conn_submit_record(struct conn *c)
 {
+	uint8_t *rec;
+	size_t len;
+	rm_take(&c->rm, &rec, &len);
 	c->turn_calls++;
-	struct rpc_hint hint = rpc_classify(c->rec, c->rec_len);
-	if (hint.may_inline && conn_try_inline(c))
+	struct rpc_hint hint = rpc_classify(rec, len);
+	if (hint.may_inline && conn_try_inline(c, rec, len)) {
+		free(rec);
 		return !conn_is_paused(c);
+	}
 	struct job *j = calloc(1, sizeof(*j));
-	if (!j)
+	if (!j) {
+		free(rec);
 		return true; /* drop the call; the client retransmits */
+	}
 	j->conn = c;
 	j->peer = c->peer;
-	j->rec = c->rec;
-	j->len = c->rec_len;
-	c->rec = NULL;
-	c->rec_len = 0;
+	j->rec = rec;
+	j->len = len;
 	conn_get(c);
 
 	j->bulk = hint.bulk;
@@ -284,12 +285,24 @@ static bool conn_submit_record(struct conn *c)
 
 /* ---- reading and framing ---- */
 
-/* The fragment in progress is complete: a last fragment completes the record. */
-static void conn_fragment_done(struct conn *c, bool *paused)
+/* A framing result: a complete record is submitted; false when the stream is unusable. */
+static bool conn_framed(struct conn *c, enum rm_status s, bool *paused)
 {
-	c->in_body = false;
-	if (c->last_frag && !conn_submit_record(c))
-		*paused = true;
+	switch (s) {
+	case RM_NEED_MORE:
+		return true;
+	case RM_RECORD:
+		if (!conn_submit_record(c))
+			*paused = true;
+		return true;
+	case RM_TOO_BIG:
+		log_warn("closing connection: record of %zu bytes exceeds limit",
+			 c->rm.rec_len + c->rm.frag_left);
+		return false;
+	case RM_NO_MEMORY:
+		break;
+	}
+	return false;
 }
 
 /*
@@ -300,42 +313,11 @@ static ssize_t conn_feed(struct conn *c, const uint8_t *p, size_t n, bool *pause
 {
 	size_t used = 0;
 	while (used < n && !*paused) {
-		if (!c->in_body) {
-			size_t take = 4 - c->hdr_have;
-			if (take > n - used)
-				take = n - used;
-			memcpy(c->hdr + c->hdr_have, p + used, take);
-			c->hdr_have += take;
-			used += take;
-			if (c->hdr_have < 4)
-				break;
-			uint32_t rm;
-			memcpy(&rm, c->hdr, 4);
-			rm = ntohl(rm);
-			c->hdr_have = 0;
-			c->last_frag = rm & 0x80000000u;
-			c->frag_left = rm & 0x7fffffffu;
-			/* Bound the whole record before allocating anything. */
-			if (c->rec_len + c->frag_left > TRANSPORT_MAX_RECORD) {
-				log_warn("closing connection: record of %zu bytes exceeds limit",
-					 c->rec_len + c->frag_left);
-				return -1;
-			}
-			uint8_t *nr = realloc(c->rec, c->rec_len + c->frag_left + 1);
-			if (!nr)
-				return -1;
-			c->rec = nr;
-			c->in_body = true;
-		}
-		size_t take = c->frag_left;
-		if (take > n - used)
-			take = n - used;
-		memcpy(c->rec + c->rec_len, p + used, take);
-		c->rec_len += take;
-		c->frag_left -= (uint32_t)take;
-		used += take;
-		if (c->frag_left == 0)
-			conn_fragment_done(c, paused);
+		size_t took;
+		enum rm_status s = rm_feed(&c->rm, p + used, n - used, &took);
+		used += took;
+		if (!conn_framed(c, s, paused))
+			return -1;
 	}
 	return (ssize_t)used;
 }
@@ -343,13 +325,10 @@ static ssize_t conn_feed(struct conn *c, const uint8_t *p, size_t n, bool *pause
 /* Bulk data (WRITE payloads) goes straight into the record. Returns what read() did. */
 static ssize_t conn_read_into_record(struct conn *c, bool *paused)
 {
-	ssize_t n = read(c->sk.fd, c->rec + c->rec_len, c->frag_left);
-	if (n > 0) {
-		c->rec_len += (size_t)n;
-		c->frag_left -= (uint32_t)n;
-		if (c->frag_left == 0)
-			conn_fragment_done(c, paused);
-	}
+	ssize_t n = read(c->sk.fd, rm_body_tail(&c->rm), rm_body_left(&c->rm));
+	/* Body bytes start no fragment: completing the record is all they can do. */
+	if (n > 0 && rm_body_added(&c->rm, (size_t)n) == RM_RECORD && !conn_submit_record(c))
+		*paused = true;
 	return n;
 }
 
@@ -387,7 +366,7 @@ static bool conn_read_turn(struct conn *c)
 	c->turn_calls = 0;
 	while (!paused && turn < CONN_TURN_BYTES && c->turn_calls < CONN_TURN_CALLS) {
 		ssize_t n;
-		if (c->in_body && c->frag_left >= STAGE_SIZE) {
+		if (rm_body_left(&c->rm) >= STAGE_SIZE) {
 			n = conn_read_into_record(c, &paused);
 		} else {
 			n = read(c->sk.fd, c->loop->stage, STAGE_SIZE);

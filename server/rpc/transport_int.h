@@ -3,6 +3,7 @@
  *   listen.c     binding, accepting, handing connections to a loop
  *   loop.c       the event loops (epoll threads) and their connection lists
  *   conn.c       a TCP connection: reading, record marking, inline calls
+ *   recmark.c    record-mark framing of a byte stream (include/recmark.h)
  *   conn_send.c  a TCP connection's replies: sending, the output queue
  *   sched.c      the job queue and the worker pool
  *   udp.c        UDP calls and replies
@@ -11,6 +12,7 @@
 #ifndef LOOPNFS_TRANSPORT_INT_H
 #define LOOPNFS_TRANSPORT_INT_H
 
+#include "recmark.h"
 #include "rpc.h"
 
 #include <pthread.h>
@@ -64,14 +66,7 @@ struct conn {
 	int inflight;
 	size_t inflight_bytes;
 	bool paused;
-	/* Framing state; touched only by its event thread. */
-	uint8_t hdr[4];
-	unsigned hdr_have;
-	uint32_t frag_left;
-	bool last_frag;
-	bool in_body;
-	uint8_t *rec;
-	size_t rec_len;
+	struct rm_framer rm; /* framing state; touched only by its event thread */
 	time_t last_active;
 	struct rpc_peer peer;
 	struct conn *prev, *next; /* loop->conns, under loop->lock */

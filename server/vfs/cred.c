@@ -48,10 +48,12 @@ void cred_map(const struct rpc_cred *rc, const struct export_opts *opts, struct 
 		out->gid = opts->anongid;
 		return;
 	}
-	out->uid = rc->uid;
-	out->gid = rc->gid;
-	out->ngroups = rc->ngids;
-	memcpy(out->groups, rc->gids, rc->ngids * sizeof(gid_t));
+	/* -1 is no id to Linux (setfsuid only queries it): anonymous, as knfsd; no such group. */
+	out->uid = rc->uid == UINT32_MAX ? opts->anonuid : rc->uid;
+	out->gid = rc->gid == UINT32_MAX ? opts->anongid : rc->gid;
+	for (uint32_t i = 0; i < rc->ngids; i++)
+		if (rc->gids[i] != UINT32_MAX)
+			out->groups[out->ngroups++] = rc->gids[i];
 }
 
 static bool ids_equal(const struct ids *a, const struct ids *b)

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "itest.h"
+#include "capture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -355,7 +356,7 @@ int itest_server_start_dirs(struct itest_server *s, const struct itest_env *env,
 		char *o = itest_slurp(s->out_path);
 		int port = parse_port(o);
 		if (port > 0) {
-			s->port = port;
+			s->port = capture_start(port, &s->capture);
 			return 0;
 		}
 		int st;
@@ -382,6 +383,8 @@ int itest_server_stop(struct itest_server *s)
 {
 	if (s->pid <= 0)
 		return -1;
+	capture_stop(s->capture);
+	s->capture = NULL;
 	kill(s->pid, SIGTERM);
 	int st = itest_wait_exit(s->pid, ITEST_EXIT_TIMEOUT_MS);
 	if (st != 0) {

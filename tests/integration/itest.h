@@ -72,6 +72,8 @@ struct itest_server {
 	char out_path[700]; /* captured stdout */
 	char err_path[700]; /* captured stderr */
 	int generation;	    /* per-process start counter (log file names) */
+	/* The relay port is in port when LOOPNFS_CAPTURE_DIR is set (capture.h). */
+	struct capture *capture;
 };
 
 /* Path of the loopnfsd binary (env LOOPNFSD overrides the built-in path). */

@@ -121,6 +121,47 @@ static void test_map(void **state)
 	expect_anon(&ids, "AUTH_NONE");
 }
 
+/*
+ * (uint32_t)-1 names nobody: Linux has no such id (setfsuid(-1) only
+ * queries, setgroups refuses it). As knfsd, an AUTH_SYS uid or gid of -1 is
+ * the export's anonymous one and a group of -1 is no group. Found by
+ * tests/fuzz: before, every call of such a client failed with SERVERFAULT
+ * and logged an error (tests/fuzz/regressions/serverfault-gid-minus-1).
+ */
+static void test_minus_one_is_anonymous(void **state)
+{
+	(void)state;
+	if (!cred_server_is_root())
+		skip();
+	struct ids ids;
+	struct rpc_cred c = sys_cred(UINT32_MAX, UINT32_MAX, 3);
+	c.gids[1] = UINT32_MAX;
+	cred_map(&c, &eo, &ids);
+	assert_int_equal(ids.uid, eo.anonuid);
+	assert_int_equal(ids.gid, eo.anongid);
+	assert_int_equal(ids.ngroups, 2);
+	assert_int_equal(ids.groups[0], 2000);
+	assert_int_equal(ids.groups[1], 2002);
+	c = sys_cred(1000, UINT32_MAX, 0);
+	cred_map(&c, &eo, &ids);
+	assert_int_equal(ids.uid, 1000);
+	assert_int_equal(ids.gid, eo.anongid);
+
+	/* And a request of such a client runs (as the anonymous user). */
+	struct ut_rpc u;
+	ut_rpc_init(&u, UINT32_MAX, 100);
+	u.call.cred.ngids = 1;
+	u.call.cred.gids[0] = UINT32_MAX;
+	struct export ex;
+	memset(&ex, 0, sizeof(ex));
+	assert_int_equal(req_enter_export(&u.req, &ex, &eo), 0);
+	assert_int_equal(setfsuid((uid_t)-1), 65534);
+	assert_int_equal(setfsgid((gid_t)-1), 100);
+	struct ids root = { 0 };
+	assert_int_equal(cred_apply(&root), 0);
+	ut_rpc_done(&u);
+}
+
 struct probe {
 	struct ids want;
 	int rc;
@@ -227,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_map),
 		cmocka_unit_test(test_apply_per_thread),
 		cmocka_unit_test(test_req_enter_export),
+		cmocka_unit_test(test_minus_one_is_anonymous),
 	};
 	return cmocka_run_group_tests_name("cred", tests, setup, teardown);
 }
