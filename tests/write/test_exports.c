@@ -327,6 +327,31 @@ static void test_name_and_fsid(void **state)
 	itc_close(c);
 }
 
+/* ---- EXPORT: each export with its clients, as rpc.mountd answers showmount -e ---- */
+
+static void test_export_lists_clients(void **state)
+{
+	WT_REQUIRE_ROOT();
+	itc_t *c = conn_as(0, 0);
+	exports ex;
+	ITC_CALL(c, itc_export(c, 3, &ex));
+	int seen = 0;
+	for (exports e = ex; e; e = e->ex_next) {
+		if (strcmp(e->ex_dir, dir("none")) == 0) {
+			assert_non_null(e->ex_groups);
+			assert_string_equal(e->ex_groups->gr_name, NOT_US);
+			assert_null(e->ex_groups->gr_next);
+			seen++;
+		} else if (strcmp(e->ex_dir, dir("rw")) == 0) {
+			assert_non_null(e->ex_groups);
+			assert_string_equal(e->ex_groups->gr_name, "127.0.0.1");
+			seen++;
+		}
+	}
+	assert_int_equal(seen, 2);
+	itc_close(c);
+}
+
 /* ---- --check and refused starts ---- */
 
 static char *run_loopnfsd(const char *const *args, int *status)
@@ -555,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_secure_ports),
 		cmocka_unit_test(test_async),
 		cmocka_unit_test(test_name_and_fsid),
+		cmocka_unit_test(test_export_lists_clients),
 		cmocka_unit_test(test_check_prints_the_table),
 		cmocka_unit_test(test_broken_file_refused_at_start),
 		cmocka_unit_test(test_reload_applies_to_open_connection),
