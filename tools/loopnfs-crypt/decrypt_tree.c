@@ -30,9 +30,15 @@ struct dwalk {
 static int walk_dir(const struct crypt_keys *k, int src, int out, const char *cpath,
 		    const char *ppath, bool root);
 
-static void fail_obj(struct dwalk *w, const char *cname, const char *what)
+/* Names the object by its path in the copy and, once known, its plaintext path. */
+static void fail_obj(struct dwalk *w, const char *cname, const char *plain, const char *what)
 {
-	tool_err("decrypt: %s%s%s: %s", w->cpath, *w->cpath ? "/" : "", cname, what);
+	const char *sep = *w->cpath ? "/" : "", *psep = *w->ppath ? "/" : "";
+	if (plain)
+		tool_err("decrypt: %s%s%s (%s%s%s): %s", w->cpath, sep, cname, w->ppath, psep,
+			 plain, what);
+	else
+		tool_err("decrypt: %s%s%s: %s", w->cpath, sep, cname, what);
 	w->failed++;
 }
 
@@ -86,16 +92,19 @@ static int restore_file(struct dwalk *w, const char *vname, const char *plain)
 		unlinkat(w->out, plain, 0); /* never leave wrong or partial data behind */
 	if (r == -EBADMSG) {
 		if (bad == UINT64_MAX)
-			snprintf(msg, sizeof(msg), "bad file header: not a gocryptfs v2 file");
+			snprintf(msg, sizeof(msg),
+				 "bad file header: not a gocryptfs v2 file (all zeros if "
+				 "a sparse-aware copy made it a hole)");
 		else
 			snprintf(msg, sizeof(msg),
 				 "block %llu does not authenticate: tampered or corrupt",
 				 (unsigned long long)bad);
-		fail_obj(w, vname, msg);
+		fail_obj(w, vname, plain, msg);
 		return 1;
 	}
 	if (r == -EINVAL) {
-		fail_obj(w, vname, "size is not that of any encrypted file: truncated or corrupt");
+		fail_obj(w, vname, plain,
+			 "size is not that of any encrypted file: truncated or corrupt");
 		return 1;
 	}
 	return r;
@@ -142,7 +151,8 @@ static int restore_entry(struct dwalk *w, const char *vname)
 	if (r == 0 && crypt_name_decrypt(w->k, w->diriv, cname, strlen(cname), plain) < 0)
 		r = -EBADMSG;
 	if (r == -EBADMSG) {
-		fail_obj(w, vname, "the name does not decrypt: tampered, or not of this config");
+		fail_obj(w, vname, NULL,
+			 "the name does not decrypt: tampered, or not of this config");
 		return 1;
 	}
 	if (r == 0 && fstatat(w->src, vname, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -185,7 +195,7 @@ static int restore_entries(struct dwalk *w)
 			continue;
 		int r = restore_entry(w, de->d_name);
 		if (r < 0)
-			fail_obj(w, de->d_name, strerror(-r));
+			fail_obj(w, de->d_name, NULL, strerror(-r));
 	}
 	closedir(d);
 	return 0;

@@ -4,6 +4,7 @@
  *   loopnfs-crypt init [--scryptn N] [--show-masterkey] [PASS] DIR
  *   loopnfs-crypt encrypt-tree [PASS] DIR OUTDIR
  *   loopnfs-crypt decrypt [PASS] CIPHERDIR OUTDIR
+ *   loopnfs-crypt encrypt-path [PASS] DIR PATH   (where PATH is in the view)
  *
  * PASS: --passfile FILE | --extpass CMD; without either,
  * $CREDENTIALS_DIRECTORY/loopnfs-passphrase or the terminal.
@@ -135,6 +136,29 @@ static int cmd_init(const struct opts *o, const char *dir)
 	return r == 0 ? 0 : 1;
 }
 
+/* Component by component, each under its directory's IV; longnames as the view shows them. */
+static int view_path(const struct crypt_keys *k, const char *path, char **out)
+{
+	char *copy = strdup(path), *save = NULL, *cpath = strdup("");
+	int r = copy && cpath ? 0 : -ENOMEM;
+	for (char *c = copy ? strtok_r(copy, "/", &save) : NULL; r == 0 && c;
+	     c = strtok_r(NULL, "/", &save)) {
+		uint8_t diriv[CRYPT_IV_LEN];
+		struct crypt_ventry e, nf;
+		bool has_nf;
+		crypt_path_iv(cpath, CRYPT_PURPOSE_DIRIV, diriv);
+		r = crypt_view_entry(k, diriv, *cpath == '\0', c, &e, &nf, &has_nf);
+		if (r == 0) {
+			char *next = tool_join(cpath, e.vname);
+			free(cpath);
+			cpath = next;
+		}
+	}
+	free(copy);
+	*out = cpath;
+	return r;
+}
+
 /* Passphrase, config, keys: what encrypt-tree and decrypt start with. */
 static int open_keys(const struct opts *o, const char *conf, struct crypt_keys **k)
 {
@@ -170,6 +194,26 @@ static int cmd_walk(const struct opts *o, bool encrypt, const char *src, const c
 	return failed ? 1 : 0;
 }
 
+/* Print the view path of DIR's plaintext PATH (which need not exist). */
+static int cmd_encrypt_path(const struct opts *o, const char *dir, const char *path)
+{
+	struct crypt_keys *k;
+	char *conf = tool_join(dir, CRYPT_CONF_NAME);
+	int r = open_keys(o, conf, &k);
+	free(conf);
+	if (r)
+		return r;
+	char *cpath = NULL;
+	r = view_path(k, path, &cpath);
+	if (r < 0)
+		tool_err("%s: %s", path, strerror(-r));
+	else
+		printf("%s\n", cpath);
+	free(cpath);
+	crypt_keys_free(k);
+	return r < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .logn = DEFAULT_LOGN };
@@ -194,6 +238,8 @@ int main(int argc, char **argv)
 		return cmd_walk(&o, true, args[0], args[1]);
 	if (strcmp(cmd, "decrypt") == 0 && nargs == 2)
 		return cmd_walk(&o, false, args[0], args[1]);
+	if (strcmp(cmd, "encrypt-path") == 0 && nargs == 2)
+		return cmd_encrypt_path(&o, args[0], args[1]);
 	usage(stderr);
 	return EXIT_USAGE;
 }
