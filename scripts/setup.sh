@@ -25,7 +25,8 @@ for arg in "$@"; do
 done
 
 pkgs=(build-essential cmake pkg-config libtirpc-dev rpcsvc-proto libcmocka-dev libnfs-dev
-	libsodium-dev rpcbind nfs-common iproute2 cppcheck clang-format clang libclang-rt-14-dev)
+	libsodium-dev rpcbind nfs-common iproute2 cppcheck clang-format clang libclang-rt-14-dev
+	libssl-dev libjansson-dev gocryptfs fuse3)
 ((want_kernel)) && pkgs+=(qemu-system-x86 linux-image-amd64 busybox-static)
 ((want_bench)) && pkgs+=(nfs-ganesha nfs-ganesha-vfs e2fsprogs)
 

@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# The reference comparison: loopnfs-crypt against Debian's gocryptfs over FUSE.
+#   tests/crypt/gocryptfs_compare.sh LOOPNFS_CRYPT
+# For a generated tree (every size class, sparse files, names of 1..255 bytes
+# incl. multibyte UTF-8 and longnames, deep directories, symlinks, hard links,
+# a FIFO): `gocryptfs -reverse` mounted over it and `loopnfs-crypt
+# encrypt-tree` must agree name by name and byte by byte; a copy of the view
+# restored by gocryptfs (forward mode) and by `loopnfs-crypt decrypt` must
+# equal the original; unchanged files encrypt identically across runs;
+# corruption and wrong passphrases are refused. Exit 77 (skipped) without
+# gocryptfs or FUSE.
+set -uo pipefail
+exec </dev/null
+
+TOOL=${1:?usage: gocryptfs_compare.sh LOOPNFS_CRYPT}
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+command -v gocryptfs >/dev/null || skip "gocryptfs is not installed (apt-get install gocryptfs)"
+command -v fusermount3 >/dev/null || skip "fusermount3 is not installed (apt-get install fuse3)"
+[ -c /dev/fuse ] || skip "/dev/fuse is missing: no FUSE on this machine"
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/loopnfs-crypt-cmp.XXXXXX")
+MOUNTS=()
+cleanup() {
+	local m
+	for m in "${MOUNTS[@]}"; do
+		fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null
+	done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+PASS=0
+FAIL=0
+ok() {
+	PASS=$((PASS + 1))
+	echo "ok - $*"
+}
+bad() {
+	FAIL=$((FAIL + 1))
+	echo "FAIL - $*"
+}
+check() { # check DESC CMD...
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else bad "$desc"; fi
+}
+
+GOC=(gocryptfs -q -passfile "$W/pw")
+mount_gc() { # mount_gc [gocryptfs options] SRC MNT
+	local mnt=${*: -1}
+	mkdir -p "$mnt"
+	"${GOC[@]}" "$@" 2>>"$W/gocryptfs.log" || return 1
+	MOUNTS+=("$mnt")
+}
+umount_gc() {
+	fusermount3 -u "$1"
+	local m keep=()
+	for m in "${MOUNTS[@]}"; do [ "$m" = "$1" ] || keep+=("$m"); done
+	MOUNTS=("${keep[@]}")
+}
+
+# ------------------------------------------------------------------ the tree
+make_tree() {
+	local p=$1 n
+	mkdir -p "$p"
+	: >"$p/empty"
+	printf 'x' >"$p/one"
+	head -c 4095 /dev/urandom >"$p/s4095"
+	head -c 4096 /dev/urandom >"$p/s4096"
+	head -c 4097 /dev/urandom >"$p/s4097"
+	head -c $((3 * 1024 * 1024 + 123)) /dev/urandom >"$p/big"
+	truncate -s 10M "$p/sparse"
+	truncate -s 5M "$p/sparse_mid" && printf 'data in the middle' | dd of="$p/sparse_mid" bs=1 seek=2000000 conv=notrunc status=none
+	mkdir "$p/names"
+	for n in $(seq 1 255); do
+		printf '%d' "$n" >"$p/names/$(printf 'n%.0s' $(seq 1 "$n"))"
+	done
+	printf u >"$p/names/$(printf '\xc3\xbc%.0s' $(seq 1 127))" # 254 bytes of ü
+	printf e >"$p/names/$(printf '\xf0\x9f\x94\x91%.0s' $(seq 1 63))" # 252 bytes of 4-byte emoji
+	printf j >"$p/names/日本語のファイル名 with spaces"
+	printf c >"$p/gocryptfs.diriv"   # plaintext names that look like the view's own
+	mkdir -p "$p/sub" && printf c >"$p/sub/gocryptfs.conf" && printf c >"$p/sub/.gocryptfs.reverse.conf"
+	local d=$p/deep
+	for n in $(seq 1 40); do d=$d/level$n; done
+	mkdir -p "$d" && echo bottom >"$d/file"
+	ln -s one "$p/link_rel"
+	ln -s /etc/hostname "$p/link_abs"
+	ln -s does/not/exist "$p/link_dangling"
+	ln -s "$(printf 't%.0s' $(seq 1 3000))" "$p/link_long"
+	ln -s deep "$p/link_dir"
+	mkdir "$p/hl" && echo "linked" >"$p/hl/first" && ln "$p/hl/first" "$p/hl/second"
+	mkfifo "$p/fifo"
+	printf private >"$p/mode0600" && chmod 600 "$p/mode0600"
+	mkdir "$p/dir0700" && chmod 700 "$p/dir0700"
+}
+
+# ------------------------------------------------------------------ comparison
+# Type, size (not for directories), path of every entry, sorted.
+listing() { (cd "$1" && find . \( -type d -printf 'd - %p\n' \) -o -printf '%y %s %p\n' | LC_ALL=C sort); }
+
+# Same names, types and sizes; same bytes in every regular file and symlink
+# target, except the paths given after the two trees (compared by the caller).
+same_tree() {
+	local a=$1 b=$2
+	shift 2
+	diff <(listing "$a") <(listing "$b") >"$W/listing.diff" || {
+		head -20 "$W/listing.diff"
+		return 1
+	}
+	same_contents "$a" "$b" "$@"
+}
+
+same_contents() {
+	local a=$1 b=$2 f
+	shift 2
+	while IFS= read -r -d '' f; do
+		case " $* " in *" ${f#./} "*) continue ;; esac
+		if [ -L "$a/$f" ]; then
+			[ "$(readlink "$a/$f")" = "$(readlink "$b/$f")" ] || {
+				echo "symlink differs: $f"
+				return 1
+			}
+		elif [ -f "$a/$f" ]; then
+			cmp -s "$a/$f" "$b/$f" || {
+				echo "content differs: $f"
+				return 1
+			}
+		fi
+	done < <(cd "$a" && find . ! -type d -print0)
+}
+
+# The original, less its root config (which no restore shows), and a restored tree.
+plain_equal() {
+	diff <(listing "$1" | grep -v ' \./\.gocryptfs\.reverse\.conf$') <(listing "$2") >"$W/listing.diff" || {
+		head -20 "$W/listing.diff"
+		return 1
+	}
+	same_contents "$1" "$2" .gocryptfs.reverse.conf
+}
+
+# A copy that reads every byte. Not cp -a: coreutils 9.1 asks the FUSE mount
+# for SEEK_DATA, which gocryptfs 2.3 -reverse answers with the plaintext's
+# holes, so a sparse file's ciphertext is copied as zeros (both tools refuse
+# such a copy; see the note below).
+copy_tree() { mkdir -p "$2" && (cd "$1" && tar cf - .) | (cd "$2" && tar xpf -); }
+
+# ------------------------------------------------------------------ run
+printf 'correct horse battery staple\n' >"$W/pw"
+printf 'wrong\n' >"$W/wrongpw"
+make_tree "$W/plain"
+gocryptfs -q -init -reverse -scryptn 10 -passfile "$W/pw" "$W/plain" >/dev/null 2>&1 ||
+	skip "gocryptfs -init failed"
+if ! mount_gc -reverse "$W/plain" "$W/mnt"; then
+	skip "gocryptfs -reverse could not mount (FUSE not usable here): $(tail -1 "$W/gocryptfs.log")"
+fi
+echo "gocryptfs $(gocryptfs -version 2>/dev/null | head -1)"
+
+HL1=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain" hl/first)
+HL2=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain" hl/second)
+# gocryptfs gives a hard link the IVs of whichever of its paths was opened first.
+cat "$W/mnt/$HL1" "$W/mnt/$HL2" >/dev/null
+
+check "encrypt-tree of a gocryptfs -init config" "$TOOL" encrypt-tree --passfile "$W/pw" "$W/plain" "$W/view"
+check "view: same names, types, sizes and bytes as gocryptfs -reverse" \
+	same_tree "$W/mnt" "$W/view" "$HL2"
+check "hard links: the first path opened is byte-identical" cmp -s "$W/mnt/$HL1" "$W/view/$HL1"
+# What gocryptfs shows for the second path is the first one's bytes; loopnfs
+# encrypts each path with its own IVs (stable whatever the order of opens).
+check "hard links: gocryptfs shows the second path with the first path's bytes" \
+	cmp -s "$W/mnt/$HL2" "$W/view/$HL1"
+check "hard links: loopnfs gives the second path its own IVs" \
+	bash -c "! cmp -s '$W/view/$HL1' '$W/view/$HL2'"
+check "extpass gives the same view" "$TOOL" encrypt-tree --extpass "cat '$W/pw'" "$W/plain" "$W/view_ext"
+check "extpass view equals the first" same_tree "$W/view" "$W/view_ext"
+
+# Restores: the forward gocryptfs over a copy of each view, and loopnfs-crypt decrypt.
+copy_tree "$W/view" "$W/copy_ours"
+copy_tree "$W/mnt" "$W/copy_gc"
+SPARSE=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain" sparse)
+cp -a "$W/mnt/$SPARSE" "$W/sparse.cp"
+if ! cmp -s "$W/sparse.cp" "$W/view/$SPARSE"; then
+	echo "note: cp -a of gocryptfs's -reverse mount copies a sparse file's ciphertext as zeros (SEEK_DATA)"
+fi
+check "gocryptfs -fsck accepts loopnfs's view" "${GOC[@]}" -fsck "$W/copy_ours"
+if mount_gc "$W/copy_ours" "$W/fwd"; then
+	check "gocryptfs (forward) restores loopnfs's view to the original" plain_equal "$W/plain" "$W/fwd"
+	umount_gc "$W/fwd"
+else
+	bad "gocryptfs (forward) mounts loopnfs's view"
+fi
+check "decrypt of gocryptfs's view" "$TOOL" decrypt --passfile "$W/pw" "$W/copy_gc" "$W/restored_gc"
+check "decrypt of gocryptfs's view equals the original" plain_equal "$W/plain" "$W/restored_gc"
+check "decrypt of loopnfs's view" "$TOOL" decrypt --passfile "$W/pw" "$W/copy_ours" "$W/restored"
+check "decrypt of loopnfs's view equals the original" plain_equal "$W/plain" "$W/restored"
+check "restored modes: 0600 file, 0700 dir" \
+	test "$(stat -c %a "$W/restored/mode0600" "$W/restored/dir0700" | tr '\n' ' ')" = "600 700 "
+
+# Determinism: unchanged files encrypt to the same bytes after other files change.
+BIG=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain" big)
+cp "$W/view/$BIG" "$W/big.before"
+touch "$W/plain/one" && echo new >"$W/plain/newfile" && echo more >>"$W/plain/s4095"
+check "second encrypt-tree" "$TOOL" encrypt-tree --passfile "$W/pw" "$W/plain" "$W/view2"
+check "unchanged file: identical ciphertext across runs" cmp -s "$W/big.before" "$W/view2/$BIG"
+check "unchanged file: gocryptfs shows the same bytes too" cmp -s "$W/big.before" "$W/mnt/$BIG"
+NEW=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain" newfile)
+S4095=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain" s4095)
+check "only the changed and new files differ" \
+	bash -c "diff -rq --no-dereference '$W/view' '$W/view2' 2>&1 | grep -v fifo | sort >'$W/changes'; \
+		[ \$(wc -l <'$W/changes') -eq 2 ] && grep -q '$S4095' '$W/changes' && grep -q '$NEW' '$W/changes'"
+check "after the change: still what gocryptfs shows" same_tree "$W/mnt" "$W/view2" "$HL2"
+
+# A corrupted block: decrypt names the file and the block, restores the rest, fails.
+copy_tree "$W/view" "$W/corrupt"
+printf '\xff' | dd of="$W/corrupt/$BIG" bs=1 seek=$((18 + 4128 * 2 + 40)) conv=notrunc status=none
+"$TOOL" decrypt --passfile "$W/pw" "$W/corrupt" "$W/restored_bad" 2>"$W/corrupt.err"
+rc=$?
+check "corrupted block: decrypt exits non-zero" test "$rc" -ne 0
+check "corrupted block: the message names the file and block 2" \
+	grep -q "$BIG (big): block 2 does not authenticate" "$W/corrupt.err"
+check "corrupted block: no wrong data left behind" test ! -e "$W/restored_bad/big"
+check "corrupted block: the other files are restored" cmp -s "$W/plain/s4097" "$W/restored_bad/s4097"
+if mount_gc "$W/corrupt" "$W/fwd_bad"; then
+	check "corrupted block: gocryptfs refuses to read it too" bash -c "! cat '$W/fwd_bad/big' >/dev/null 2>&1"
+	umount_gc "$W/fwd_bad"
+fi
+
+# Wrong passphrases, both tools.
+"$TOOL" encrypt-tree --passfile "$W/wrongpw" "$W/plain" "$W/view_wrong" 2>"$W/wrong.err"
+rc=$?
+check "wrong passphrase: loopnfs-crypt exits 12, as gocryptfs" test "$rc" -eq 12
+check "wrong passphrase: the message says so" grep -q "wrong passphrase" "$W/wrong.err"
+check "wrong passphrase: nothing written" test ! -e "$W/view_wrong"
+check "wrong passphrase: decrypt refuses too" \
+	bash -c "! '$TOOL' decrypt --passfile '$W/wrongpw' '$W/copy_gc' '$W/r_wrong' 2>/dev/null"
+check "wrong passphrase: gocryptfs refuses it" \
+	bash -c "! gocryptfs -q -reverse -passfile '$W/wrongpw' '$W/plain' '$W/mnt_wrong' 2>/dev/null"
+umount_gc "$W/mnt"
+
+# The other way round: a config made by loopnfs-crypt init, mounted by gocryptfs.
+make_tree "$W/plain2"
+check "init writes a config" "$TOOL" init --scryptn 10 --passfile "$W/pw" "$W/plain2"
+cp "$W/plain2/.gocryptfs.reverse.conf" "$W/conf.saved"
+check "init refuses to overwrite it" bash -c "! '$TOOL' init --scryptn 10 --passfile '$W/pw' '$W/plain2' 2>/dev/null"
+check "init left it unchanged" cmp -s "$W/conf.saved" "$W/plain2/.gocryptfs.reverse.conf"
+if mount_gc -reverse "$W/plain2" "$W/mnt2"; then
+	HL2=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain2" hl/second)
+	HL1=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain2" hl/first)
+	cat "$W/mnt2/$HL1" >/dev/null
+	check "encrypt-tree with loopnfs's config" "$TOOL" encrypt-tree --passfile "$W/pw" "$W/plain2" "$W/view3"
+	check "gocryptfs -reverse with loopnfs's config shows the same view" \
+		same_tree "$W/mnt2" "$W/view3" "$HL2"
+	umount_gc "$W/mnt2"
+else
+	bad "gocryptfs -reverse mounts a config made by loopnfs-crypt init"
+fi
+mkdir -p "$W/plain3"
+MK=$("$TOOL" init --scryptn 10 --show-masterkey --passfile "$W/pw" "$W/plain3")
+check "init prints the master key as gocryptfs does" \
+	grep -Eq '^    [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-$' <<<"$MK"
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
