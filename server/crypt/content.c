@@ -116,8 +116,7 @@ static void block_nonce(const uint8_t block0[CRYPT_IV_LEN], uint64_t n, uint8_t 
 		out[i] = (uint8_t)low;
 }
 
-/* pread until len bytes or the end of the file. */
-static ssize_t read_full(int fd, uint8_t *buf, size_t len, uint64_t off)
+ssize_t crypt_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 {
 	size_t got = 0;
 	while (got < len) {
@@ -186,7 +185,7 @@ static int fill_blocks(const struct crypt_keys *k, const struct crypt_file_ivs *
 	for (uint64_t b = first; r == 0 && b <= last; b += batch) {
 		size_t want =
 			(last - b + 1 < batch ? (size_t)(last - b + 1) : batch) * CRYPT_PLAIN_BS;
-		ssize_t n = read_full(fd, plain, want, b * CRYPT_PLAIN_BS);
+		ssize_t n = crypt_pread_full(fd, plain, want, b * CRYPT_PLAIN_BS);
 		if (n < 0)
 			r = (int)n;
 		if (n > 0) {
@@ -218,7 +217,7 @@ ssize_t crypt_read_view(const struct crypt_keys *k, const struct crypt_file_ivs 
 	} else {
 		/* Only header bytes asked for: they exist only if the file is not empty. */
 		uint8_t one;
-		ssize_t n = read_full(fd, &one, 1, 0);
+		ssize_t n = crypt_pread_full(fd, &one, 1, 0);
 		r = n < 0 ? (int)n : 0;
 		any = n > 0;
 	}

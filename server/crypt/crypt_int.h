@@ -75,4 +75,7 @@ size_t crypt_b64_encode(const uint8_t *p, size_t len, char *out, bool url);
 ssize_t crypt_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap, bool url);
 #define CRYPT_B64_LEN(n) (((n) + 2) / 3 * 4)
 
+/* pread until len bytes or the end of the file: the count read, or -errno. */
+ssize_t crypt_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off);
+
 #endif

@@ -18,22 +18,6 @@
 
 #define DEC_BATCH 32 /* cipher blocks per pread */
 
-static ssize_t pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 static int write_full(int fd, const uint8_t *p, size_t len)
 {
 	while (len) {
@@ -78,7 +62,7 @@ static int decrypt_blocks(const struct crypt_keys *k, int cfd, int pfd, uint64_t
 				      ? (size_t)(csize - off)
 				      : DEC_BATCH * CRYPT_CIPHER_BS;
 		size_t plen = 0;
-		ssize_t n = pread_full(cfd, buf, want, off);
+		ssize_t n = crypt_pread_full(cfd, buf, want, off);
 		if (n >= 0 && (size_t)n != want)
 			n = -EIO; /* the file shrank while being read */
 		r = n < 0 ? (int)n
@@ -106,7 +90,7 @@ int crypt_decrypt_file(const struct crypt_keys *k, int cfd, int pfd, uint64_t *b
 		return -EINVAL;
 	if (st.st_size == 0)
 		return 0;
-	ssize_t n = pread_full(cfd, hdr, sizeof(hdr), 0);
+	ssize_t n = crypt_pread_full(cfd, hdr, sizeof(hdr), 0);
 	if (n < 0)
 		return (int)n;
 	if (n != CRYPT_HEADER_LEN || crypt_header_parse(hdr, file_id) < 0)
