@@ -209,7 +209,8 @@ NEW=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain" newfile)
 S4095=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain" s4095)
 check "only the changed and new files differ" \
 	bash -c "diff -rq --no-dereference '$W/view' '$W/view2' 2>&1 | grep -v fifo | sort >'$W/changes'; \
-		[ \$(wc -l <'$W/changes') -eq 2 ] && grep -q '$S4095' '$W/changes' && grep -q '$NEW' '$W/changes'"
+		[ \$(wc -l <'$W/changes') -eq 2 ] && grep -qF -- '$S4095' '$W/changes' && grep -qF -- '$NEW' '$W/changes' \
+		|| { cat '$W/changes' >&2; false; }"
 check "after the change: still what gocryptfs shows" same_tree "$W/mnt" "$W/view2" "$HL2"
 
 # A corrupted block: decrypt names the file and the block, restores the rest, fails.
