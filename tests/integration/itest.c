@@ -1085,3 +1085,25 @@ void itest_check_attr_matches(const fattr3 *a, const char *path)
 			 (long long)st.st_atim.tv_sec, st.st_atim.tv_nsec, a->atime.seconds,
 			 a->atime.nseconds);
 }
+
+static int reload_lines(const struct itest_server *s)
+{
+	int n = 0;
+	for (const char *p = itest_slurp(s->err_path); (p = strstr(p, "reload")); p++)
+		n++;
+	return n;
+}
+
+int itest_server_reload(struct itest_server *s)
+{
+	int before = reload_lines(s);
+	if (kill(s->pid, SIGHUP) != 0)
+		return -1;
+	/* The main thread takes the signal in its sweep wait: poll the log for its answer. */
+	for (int i = 0; i < 500; i++) {
+		if (reload_lines(s) > before)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}

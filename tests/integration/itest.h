@@ -97,6 +97,8 @@ int itest_wait_exit(pid_t pid, int timeout_ms);
 int itest_server_stop(struct itest_server *s);
 /* Stop (must exit 0) and start again with the same env.  Returns 0 / -1. */
 int itest_server_restart(struct itest_server *s, const char *const *extra);
+/* SIGHUP, then wait until the log has one more line about a reload (applied or refused). 0 / -1. */
+int itest_server_reload(struct itest_server *s);
 /* Is the server process still running?  1 yes; 0 (and logs dumped) no. */
 int itest_server_alive(struct itest_server *s);
 /* Per-test teardown helper: frees the arena; fails if the server died. */

@@ -649,21 +649,9 @@ static void write_exports(const char *path, const char *opts)
 	assert_int_equal(rename(tmp, path), 0);
 }
 
-static int reload_lines(void)
-{
-	int n = 0;
-	for (const char *p = itest_slurp(g_srv.err_path); (p = strstr(p, "reload")); p++)
-		n++;
-	return n;
-}
-
 static void reload_server(void)
 {
-	int before = reload_lines();
-	assert_int_equal(kill(g_srv.pid, SIGHUP), 0);
-	for (int i = 0; i < 500 && reload_lines() == before; i++)
-		usleep(10000);
-	assert_true(reload_lines() > before);
+	assert_int_equal(itest_server_reload(&g_srv), 0);
 }
 
 /*

@@ -400,25 +400,10 @@ static void test_broken_file_refused_at_start(void **state)
 
 /* ---- SIGHUP ---- */
 
-static int reload_lines(void)
-{
-	int n = 0;
-	for (const char *p = itest_slurp(srv.err_path); (p = strstr(p, "reload")); p++)
-		n++;
-	return n;
-}
-
 static void reload(void)
 {
-	int before = reload_lines();
-	assert_int_equal(kill(srv.pid, SIGHUP), 0);
-	/* The main thread takes the signal in its sweep wait: poll the log for its answer. */
-	for (int i = 0; i < 500; i++) {
-		if (reload_lines() > before)
-			return;
-		usleep(10000);
-	}
-	fail_msg("loopnfsd did not log the reload");
+	if (itest_server_reload(&srv) != 0)
+		fail_msg("loopnfsd did not log the reload");
 }
 
 static void test_reload_applies_to_open_connection(void **state)
