@@ -5,6 +5,7 @@
 #ifndef LOOPNFS_BACKEND_H
 #define LOOPNFS_BACKEND_H
 
+#include "crypt.h"
 #include "export.h"
 #include "vfs.h"
 
@@ -132,5 +133,21 @@ void pt_release(struct vfs_obj *obj);
 
 /* Build the root's tree from the exports' names. */
 int pseudo_export_open(struct export *root, struct export *const *exports, unsigned n);
+
+/* ---- the encrypted view: gocryptfs -reverse's format (server/backend/crypt/) ---- */
+
+struct crypt_export_args {
+	struct crypt_pass_opts pass; /* where the passphrase comes from */
+	char *const *excludes;	     /* gitignore-style patterns of plaintext paths left out */
+	unsigned nexcludes;
+};
+
+/*
+ * Open ex->path's encrypted view: its .gocryptfs.reverse.conf unlocked
+ * (a wrong passphrase: -EACCES), the passthrough export below. Fills
+ * ex->dev and ex->be; err says what is wrong.
+ */
+int crypt_export_open(struct export *ex, const struct crypt_export_args *a, char *err,
+		      size_t errlen);
 
 #endif

@@ -106,6 +106,7 @@ struct crypt_pass_opts {
 	const char *passfile; /* --passfile FILE: its first line */
 	const char *extpass;  /* --extpass CMD: run by /bin/sh -c, first line of its stdout */
 	bool twice;	      /* a terminal prompt asks twice (init) */
+	bool no_prompt;	      /* never ask on the terminal (a reload: nobody is there to answer) */
 };
 
 /*
@@ -255,6 +256,14 @@ int crypt_view_lookup(const struct crypt_keys *k, int dirfd, const char *dir_cpa
 typedef int (*crypt_list_fn)(void *arg, const struct crypt_ventry *e);
 int crypt_view_list(const struct crypt_keys *k, int dirfd, const char *dir_cpath, crypt_list_fn fn,
 		    void *arg);
+
+/*
+ * Only the .name files of the directory's listing (one per plaintext name
+ * long enough to need a longname), in the listing's order; the other
+ * names are not encrypted. fn as for crypt_view_list.
+ */
+int crypt_view_name_files(const struct crypt_keys *k, int dirfd, const char *dir_cpath,
+			  crypt_list_fn fn, void *arg);
 
 /*
  * READLINK: the encrypted target of plaintext symlink plain_name in dirfd,

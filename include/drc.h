@@ -8,7 +8,11 @@
 
 #include "rpc.h"
 
-enum drc_result { DRC_NEW, DRC_REPLAY, DRC_IN_PROGRESS };
+enum drc_result {
+	DRC_NEW,
+	DRC_REPLAY,
+	DRC_IN_PROGRESS
+};
 
 /* On DRC_REPLAY the cached reply has been copied into rep. */
 enum drc_result drc_begin(const struct rpc_call *call, struct rpc_reply *rep, void **token);

@@ -77,6 +77,18 @@ struct export_view {
 struct export *export_add(const char *dir, const struct export_opts *opts, char *err,
 			  size_t errlen);
 /*
+ * The same for the encrypted view of dir (gocryptfs -reverse's format,
+ * read-only whatever opts say), leaving out the plaintext paths the
+ * gitignore-style patterns match. Its passphrase comes from the sources
+ * export_set_pass_defaults names (else systemd's credential, else a prompt).
+ */
+struct export *export_add_reverse(const char *dir, const struct export_opts *opts,
+				  char *const *excludes, unsigned nexcludes, char *err,
+				  size_t errlen);
+/* --passfile / --extpass: where encrypted views get their passphrase (NULL: not given). */
+void export_set_pass_defaults(const char *passfile, const char *extpass);
+
+/*
  * After the last export_add: with more than one export, build the
  * synthesized root over them, and publish the table. Fails (message in
  * err) when two exports would show under one name or their ids collide.

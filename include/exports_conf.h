@@ -28,9 +28,9 @@
 /* Kinds in precedence order (exports(5)): a host beats a network beats a wildcard beats "*". */
 enum xc_kind {
 	XC_HOST,     /* an IPv4/IPv6 address, or a host name resolved to its addresses */
-	XC_NET,      /* CIDR (192.168.1.0/24, fd00::/64) or addr/netmask */
+	XC_NET,	     /* CIDR (192.168.1.0/24, fd00::/64) or addr/netmask */
 	XC_WILDCARD, /* a name pattern with * ? [...], matched against the verified reverse name */
-	XC_ANY,      /* "*" */
+	XC_ANY,	     /* "*" */
 };
 
 /* An address: IPv4 as 4 bytes (family AF_INET), IPv6 as 16; v4-mapped IPv6 is IPv4. */
@@ -47,14 +47,18 @@ struct xc_client {
 	struct xc_addr *addrs; /* XC_HOST: every address of the host; XC_NET: the network */
 	unsigned naddrs;
 	unsigned prefix; /* XC_NET: prefix length in bits */
-	char *pattern;   /* XC_WILDCARD: lower-case pattern */
+	char *pattern;	 /* XC_WILDCARD: lower-case pattern */
 };
 
 struct xc_export {
-	char *path;    /* canonical absolute path (realpath of what was written) */
-	char *name;    /* name=NAME, or NULL: the basename of path */
-	uint32_t fsid; /* fsid=N (or a hash of fsid=UUID); 0: derived from the path */
-	bool crossmnt; /* crossmnt or nohide on the line */
+	char *path;	 /* canonical absolute path (realpath of what was written) */
+	char *name;	 /* name=NAME, or NULL: the basename of path */
+	uint32_t fsid;	 /* fsid=N (or a hash of fsid=UUID); 0: derived from the path */
+	bool crossmnt;	 /* crossmnt or nohide on the line */
+	bool encrypt;	 /* encrypt=reverse: gocryptfs -reverse's read-only encrypted view */
+	char *passfile;	 /* passfile=FILE: the view's passphrase (else the command line's) */
+	char **excludes; /* exclude=PATTERN, in order: plaintext paths left out of the view */
+	unsigned nexcludes;
 	unsigned line;
 	struct xc_client *clients;
 	unsigned nclients;

@@ -28,6 +28,7 @@
 enum fh_backend {
 	FH_PASSTHROUGH = 1,
 	FH_PSEUDO = 2,
+	FH_CRYPT = 3, /* the encrypted view over a passthrough export */
 };
 
 struct fh_buf {

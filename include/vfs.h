@@ -3,7 +3,8 @@
  * later NFSv4.1) reach the filesystem through. Each export has a backend, a
  * table of operations on objects, in the spirit of nfs-ganesha's FSAL
  * obj_ops: the passthrough backend (a local directory) and the pseudo
- * backend (the synthesized root over several exports).
+ * backend (the synthesized root over several exports), and the encrypted
+ * view (gocryptfs -reverse's format) stacked on passthrough.
  *
  * Operations return 0 (or a count) or -errno. Results with no userspace
  * errno use the kernel's own internal codes, as knfsd does (EBADHANDLE...).
@@ -60,6 +61,7 @@ bool vfs_is_dot_or_dotdot(const char *name, size_t len);
 bool vfs_is_dotdot(const char *name, size_t len);
 
 struct oc_ent;
+struct cr_obj;
 
 /*
  * One request's view of a resolved object: its own fresh stat, so
@@ -80,6 +82,10 @@ struct vfs_obj {
 		struct {
 			unsigned node;
 		} ps;
+		struct {
+			struct cr_obj
+				*o; /* the plaintext object behind it and what it is in the view */
+		} cr;
 	} be;
 };
 
@@ -192,6 +198,7 @@ struct vfs_ops {
 
 extern const struct vfs_ops passthrough_ops;
 extern const struct vfs_ops pseudo_ops;
+extern const struct vfs_ops crypt_reverse_ops;
 
 /* ---- the layer the front ends call (server/vfs/vfs.c) ---- */
 

@@ -13,6 +13,7 @@
 #include "objcache.h"
 #include "rpcbind.h"
 #include "transport.h"
+#include "vfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +53,11 @@ struct options {
 	bool check_only;
 	char **dirs;
 	int ndirs;
+	char *rdirs[EXPORT_MAX]; /* --reverse-encrypt DIR */
+	int nrdirs;
+	char *excludes[EXPORT_MAX * 4]; /* --exclude PATTERN */
+	int nexcludes;
+	const char *passfile, *extpass;
 	bool listen_given;
 };
 
@@ -84,6 +90,17 @@ static void usage(FILE *out)
 		"      --all-squash      DIRs: map every user to the anonymous ids\n"
 		"      --anonuid N       anonymous uid (default 65534)\n"
 		"      --anongid N       anonymous gid (default 65534)\n"
+		"      --reverse-encrypt DIR  serve DIR's encrypted view, read-only, byte for "
+		"byte\n"
+		"                        what `gocryptfs -reverse` shows (repeatable; DIR needs a\n"
+		"                        .gocryptfs.reverse.conf: `loopnfs-crypt init DIR`)\n"
+		"      --exclude PATTERN leave plaintext paths matching PATTERN (gitignore-style,\n"
+		"                        as gocryptfs -exclude-wildcard) out of the view "
+		"(repeatable)\n"
+		"      --passfile FILE   the view's passphrase: the first line of FILE\n"
+		"      --extpass CMD     the view's passphrase: the first line CMD prints\n"
+		"                        (else $CREDENTIALS_DIRECTORY/loopnfs-passphrase, else a\n"
+		"                        prompt on the terminal)\n"
 		"  -t, --threads N       worker threads (default 16)\n"
 		"      --event-threads N threads that read connections (default: one per CPU, at "
 		"most 4)\n"
@@ -153,7 +170,11 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_IDLE,
 	OPT_EVENT_THREADS,
-	OPT_CROSSMNT
+	OPT_CROSSMNT,
+	OPT_REVERSE,
+	OPT_EXCLUDE,
+	OPT_PASSFILE,
+	OPT_EXTPASS,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -166,6 +187,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "no-udp", no_argument, NULL, OPT_NO_UDP },
 		{ "ro", no_argument, NULL, OPT_RO },
 		{ "crossmnt", no_argument, NULL, OPT_CROSSMNT },
+		{ "reverse-encrypt", required_argument, NULL, OPT_REVERSE },
+		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+		{ "passfile", required_argument, NULL, OPT_PASSFILE },
+		{ "extpass", required_argument, NULL, OPT_EXTPASS },
 		{ "no-root-squash", no_argument, NULL, OPT_NO_ROOT_SQUASH },
 		{ "root-squash", no_argument, NULL, OPT_ROOT_SQUASH },
 		{ "exports", required_argument, NULL, 'c' },
@@ -217,6 +242,27 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CROSSMNT:
 			o->crossmnt = true;
+			break;
+		case OPT_REVERSE:
+			if (o->nrdirs >= EXPORT_MAX) {
+				fprintf(stderr, "loopnfsd: at most %d --reverse-encrypt DIRs\n",
+					EXPORT_MAX);
+				return -1;
+			}
+			o->rdirs[o->nrdirs++] = optarg;
+			break;
+		case OPT_EXCLUDE:
+			if (o->nexcludes >= (int)(sizeof(o->excludes) / sizeof(o->excludes[0]))) {
+				fprintf(stderr, "loopnfsd: too many --exclude patterns\n");
+				return -1;
+			}
+			o->excludes[o->nexcludes++] = optarg;
+			break;
+		case OPT_PASSFILE:
+			o->passfile = optarg;
+			break;
+		case OPT_EXTPASS:
+			o->extpass = optarg;
 			break;
 		case OPT_NO_ROOT_SQUASH:
 			o->eo.root_squash = false;
@@ -287,8 +333,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	if (o->exports_file && optind < argc) {
+	if (o->exports_file && (optind < argc || o->nrdirs)) {
 		fprintf(stderr, "loopnfsd: give DIRs or -c FILE, not both\n");
+		return -1;
+	}
+	if (o->nexcludes && !o->nrdirs) {
+		fprintf(stderr, "loopnfsd: --exclude applies to --reverse-encrypt DIRs "
+				"(in an exports file: exclude=PATTERN)\n");
+		return -1;
+	}
+	if (o->passfile && o->extpass) {
+		fprintf(stderr, "loopnfsd: give --passfile or --extpass, not both\n");
 		return -1;
 	}
 	if (o->check_only && !o->exports_file) {
@@ -297,12 +352,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->exports_file)
 		return 0;
-	if (optind >= argc) {
+	if (optind >= argc && !o->nrdirs) {
 		fprintf(stderr, "loopnfsd: missing DIR to export (or -c FILE)\n");
 		usage(stderr);
 		return -1;
 	}
-	if (argc - optind > EXPORT_MAX) {
+	if (argc - optind + o->nrdirs > EXPORT_MAX) {
 		fprintf(stderr, "loopnfsd: at most %d DIRs\n", EXPORT_MAX);
 		return -1;
 	}
@@ -388,6 +443,7 @@ static int check_exports(const char *file)
 static int load_exports(const struct options *o)
 {
 	char err[2 * PATH_MAX + 256];
+	export_set_pass_defaults(o->passfile, o->extpass);
 	if (o->exports_file) {
 		if (export_load_file(o->exports_file, err, sizeof(err)) != 0) {
 			fprintf(stderr, "loopnfsd: %s\n", err);
@@ -405,6 +461,13 @@ static int load_exports(const struct options *o)
 			return -1;
 		}
 		ex->crossmnt = o->crossmnt;
+	}
+	for (int i = 0; i < o->nrdirs; i++) {
+		if (!export_add_reverse(o->rdirs[i], &o->eo, o->excludes, (unsigned)o->nexcludes,
+					err, sizeof(err))) {
+			fprintf(stderr, "loopnfsd: cannot export the encrypted view of %s\n", err);
+			return -1;
+		}
 	}
 	if (export_finish(err, sizeof(err)) != 0) {
 		fprintf(stderr, "loopnfsd: cannot export: %s\n", err);
@@ -429,11 +492,12 @@ static void log_exports(const struct options *o)
 	const struct xc_file *f = export_config();
 	for (unsigned i = 0; i < export_count(); i++) {
 		const struct export *ex = export_get(i);
-		log_info("serving %s%s%s%s%s", ex->path, export_pseudo_root() ? " as /" : "",
-			 export_pseudo_root() ? ex->name : "",
-			 f	    ? ""
-			 : o->eo.ro ? " (read-only, to this host)"
-				    : " (to this host)",
+		bool view = ex->ops == &crypt_reverse_ops;
+		log_info("serving %s%s%s%s%s%s", view ? "the encrypted view of " : "", ex->path,
+			 export_pseudo_root() ? " as /" : "", export_pseudo_root() ? ex->name : "",
+			 f		    ? ""
+			 : o->eo.ro || view ? " (read-only, to this host)"
+					    : " (to this host)",
 			 cred_server_is_root()
 				 ? ""
 				 : ", as an unprivileged user: every client acts as it");

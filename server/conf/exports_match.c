@@ -253,6 +253,19 @@ void xc_print(const struct xc_file *f, FILE *out)
 		else
 			fputs("\n\tfsid from path\n", out);
 		fputs(e->crossmnt ? "\tcrossmnt yes\n" : "\tcrossmnt no\n", out);
+		if (e->encrypt) {
+			fputs("\tencrypt reverse\n", out);
+			if (e->passfile) {
+				fputs("\tpassfile ", out);
+				print_escaped(out, e->passfile);
+				fputc('\n', out);
+			}
+			for (unsigned j = 0; j < e->nexcludes; j++) {
+				fputs("\texclude ", out);
+				print_escaped(out, e->excludes[j]);
+				fputc('\n', out);
+			}
+		}
 		for (unsigned j = 0; j < e->nclients; j++)
 			print_client(out, &e->clients[j]);
 	}

@@ -1,7 +1,8 @@
 /*
  * Option lists: "-ro,insecure" after a path and "(rw,no_root_squash)" after
  * a client. Per-client options land in a struct export_opts; crossmnt,
- * fsid and name belong to the export and may come from any list of its line.
+ * fsid, name and the encrypted view's (encrypt, passfile, exclude) belong
+ * to the export and may come from any list of its line.
  */
 #define _GNU_SOURCE
 #include "exports_int.h"
@@ -33,6 +34,9 @@ enum opt_id {
 	O_SEC,
 	O_FSID,
 	O_NAME,
+	O_ENCRYPT,
+	O_PASSFILE,
+	O_EXCLUDE,
 };
 
 struct opt_def {
@@ -62,6 +66,9 @@ static const struct opt_def opt_table[] = {
 	{ "sec", O_SEC, "sec=sys" },
 	{ "fsid", O_FSID, "fsid=N" },
 	{ "name", O_NAME, "name=NAME" },
+	{ "encrypt", O_ENCRYPT, "encrypt=reverse" },
+	{ "passfile", O_PASSFILE, "passfile=FILE" },
+	{ "exclude", O_EXCLUDE, "exclude=PATTERN" },
 };
 
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
@@ -304,6 +311,44 @@ static int set_name(struct xc_opt_ctx *cx, const char *val)
 	return cx->ex->name ? 0 : xc_nomem(cx->p, cx->where->line);
 }
 
+static int set_encrypt(struct xc_opt_ctx *cx, const char *val)
+{
+	if (strcmp(val, "reverse") != 0)
+		return xc_fail(cx->p, cx->where->line,
+			       "encrypt=%s: the one encrypted view is encrypt=reverse "
+			       "(gocryptfs -reverse's)",
+			       val);
+	cx->ex->encrypt = true;
+	return 0;
+}
+
+static int set_passfile(struct xc_opt_ctx *cx, const char *val)
+{
+	unsigned line = cx->where->line;
+	if (val[0] != '/')
+		return xc_fail(cx->p, line, "passfile=%s: give an absolute path", val);
+	if (cx->ex->passfile && strcmp(cx->ex->passfile, val) != 0)
+		return xc_fail(cx->p, line,
+			       "passfile=%s conflicts with passfile=%s earlier on this line", val,
+			       cx->ex->passfile);
+	free(cx->ex->passfile);
+	cx->ex->passfile = strdup(val);
+	return cx->ex->passfile ? 0 : xc_nomem(cx->p, line);
+}
+
+static int add_exclude(struct xc_opt_ctx *cx, const char *val)
+{
+	struct xc_export *e = cx->ex;
+	char **v = realloc(e->excludes, (e->nexcludes + 1) * sizeof(*v));
+	if (!v)
+		return xc_nomem(cx->p, cx->where->line);
+	e->excludes = v;
+	if (!(v[e->nexcludes] = strdup(val)))
+		return xc_nomem(cx->p, cx->where->line);
+	e->nexcludes++;
+	return 0;
+}
+
 static int set_crossmnt(struct xc_opt_ctx *cx, const char *word, bool on)
 {
 	if (cx->crossmnt_by && cx->ex->crossmnt != on)
@@ -371,6 +416,12 @@ static int apply_value(struct xc_opt_ctx *cx, const struct opt_def *d, const cha
 		return 0;
 	case O_FSID:
 		return set_fsid(cx, val);
+	case O_ENCRYPT:
+		return set_encrypt(cx, val);
+	case O_PASSFILE:
+		return set_passfile(cx, val);
+	case O_EXCLUDE:
+		return add_exclude(cx, val);
 	default:
 		return set_name(cx, val);
 	}

@@ -38,6 +38,10 @@ static void export_free(struct xc_export *e)
 	free(e->clients);
 	free(e->path);
 	free(e->name);
+	free(e->passfile);
+	for (unsigned i = 0; i < e->nexcludes; i++)
+		free(e->excludes[i]);
+	free(e->excludes);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -164,7 +168,8 @@ static int check_earlier(struct xc_parser *p, const struct xc_export *e)
 	const struct xc_file *f = p->out;
 	for (unsigned i = 0; i < f->n; i++) {
 		const struct xc_export *o = &f->ex[i];
-		if (strcmp(o->path, e->path) == 0)
+		/* A directory may be exported once as it is and once encrypted. */
+		if (strcmp(o->path, e->path) == 0 && o->encrypt == e->encrypt)
 			return xc_fail(p, e->line,
 				       "%s is exported on line %u already: give all its clients on "
 				       "one line",
@@ -217,6 +222,28 @@ static int warn_line(struct xc_parser *p, const struct xc_export *e)
 	return 0;
 }
 
+/* The encrypted view's options belong together, and the view is read-only. */
+static int check_encrypt(struct xc_parser *p, const struct xc_export *e)
+{
+	if (!e->encrypt) {
+		if (e->passfile || e->nexcludes)
+			return xc_fail(p, e->line, "%s: %s= needs encrypt=reverse on the line",
+				       e->path, e->passfile ? "passfile" : "exclude");
+		return 0;
+	}
+	if (e->crossmnt)
+		return xc_fail(p, e->line,
+			       "%s: encrypt=reverse does not cross into mounted filesystems "
+			       "(crossmnt/nohide)",
+			       e->path);
+	for (unsigned i = 0; i < e->nclients; i++)
+		if (!e->clients[i].opts.ro)
+			return xc_fail(p, e->clients[i].line,
+				       "%s: the encrypted view is read-only: '%s' cannot have rw",
+				       e->path, e->clients[i].text);
+	return 0;
+}
+
 static int append_export(struct xc_parser *p, struct xc_export *e)
 {
 	struct xc_file *f = p->out;
@@ -245,6 +272,8 @@ static int parse_line(struct xc_parser *p, const struct xc_line *l)
 			     "%s: no client given: write '*(opts)' if every host is meant", e.path);
 	for (; rc == 0 && i < l->ntok; i++)
 		rc = add_client(&ls, &t[i]);
+	if (rc == 0)
+		rc = check_encrypt(p, &e);
 	if (rc == 0)
 		rc = check_earlier(p, &e);
 	if (rc == 0)

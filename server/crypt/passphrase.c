@@ -164,9 +164,9 @@ static int prompt_once(int tty, const char *prompt, char **out, size_t *len, cha
 	return r;
 }
 
-static int from_tty(bool twice, char **out, size_t *len, char *err, size_t errlen)
+static int from_tty(bool twice, bool allowed, char **out, size_t *len, char *err, size_t errlen)
 {
-	int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int tty = allowed ? open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
 	if (tty < 0)
 		return fail(err, errlen, -ENXIO,
 			    "no passphrase: give --passfile FILE or --extpass CMD, or set "
@@ -201,7 +201,7 @@ int crypt_passphrase_get(const struct crypt_pass_opts *o, char **out, size_t *le
 	int r = from_credentials(out, len, &found, err, errlen);
 	if (r < 0 || found)
 		return r;
-	return from_tty(o->twice, out, len, err, errlen);
+	return from_tty(o->twice, !o->no_prompt, out, len, err, errlen);
 }
 
 void crypt_passphrase_free(char *pass, size_t len)

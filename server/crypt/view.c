@@ -97,40 +97,75 @@ static bool is_dot(const char *n)
 	return strcmp(n, ".") == 0 || strcmp(n, "..") == 0;
 }
 
-/* The long plaintext name in dirfd whose longname is hashed (without .name). */
-static int find_longname(const struct crypt_keys *k, int dirfd, const uint8_t diriv[16], bool root,
-			 const char *hashed, struct crypt_ventry *e, struct crypt_ventry *nf)
+int crypt_view_name_files(const struct crypt_keys *k, int dirfd, const char *dir_cpath,
+			  crypt_list_fn fn, void *arg)
 {
+	bool root = dir_cpath[0] == '\0';
+	uint8_t diriv[CRYPT_IV_LEN];
+	struct crypt_ventry e, nf;
 	DIR *d = open_dir_copy(dirfd);
 	if (!d)
 		return -errno;
-	int r = -ENOENT;
+	crypt_path_iv(dir_cpath, CRYPT_PURPOSE_DIRIV, diriv);
+	int r = 0;
 	struct dirent *de;
-	while (r == -ENOENT && (de = readdir(d))) {
+	while (r == 0 && (de = readdir(d))) {
 		bool has_nf;
 		if (strlen(de->d_name) <= SHORT_NAME_MAX)
 			continue;
-		if (crypt_view_entry(k, diriv, root, de->d_name, e, nf, &has_nf) == 0 && has_nf &&
-		    strcmp(e->vname, hashed) == 0)
-			r = 0;
+		if (crypt_view_entry(k, diriv, root, de->d_name, &e, &nf, &has_nf) == 0 && has_nf)
+			r = fn(arg, &nf);
 	}
 	closedir(d);
 	return r;
 }
 
-static int lookup_longname(const struct crypt_keys *k, int dirfd, const uint8_t diriv[16],
-			   bool root, const char *vname, struct crypt_ventry *e)
+struct longname_find {
+	const char *hashed; /* the longname without .name */
+	struct crypt_ventry *nf;
+};
+
+static int longname_match(void *arg, const struct crypt_ventry *nf)
+{
+	struct longname_find *f = arg;
+	size_t n = strlen(f->hashed);
+	if (strncmp(nf->vname, f->hashed, n) != 0 || strcmp(nf->vname + n, CRYPT_LONGNAME_SUFFIX))
+		return 0;
+	*f->nf = *nf;
+	return 1;
+}
+
+/* The .name entry of the long plaintext name in dirfd whose longname is hashed. */
+static int find_longname(const struct crypt_keys *k, int dirfd, const char *dir_cpath,
+			 const char *hashed, struct crypt_ventry *nf)
+{
+	struct longname_find f = { hashed, nf };
+	int r = crypt_view_name_files(k, dirfd, dir_cpath, longname_match, &f);
+	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
+}
+
+static int lookup_longname(const struct crypt_keys *k, int dirfd, const char *dir_cpath,
+			   const char *vname, struct crypt_ventry *e)
 {
 	char hashed[CRYPT_NAME_MAX + 1];
-	struct crypt_ventry real, nf;
+	struct crypt_ventry nf;
 	bool name_file = crypt_is_longname_file(vname);
 	set_str(hashed, sizeof(hashed), vname);
 	if (name_file)
 		hashed[strlen(hashed) - strlen(CRYPT_LONGNAME_SUFFIX)] = '\0';
-	int r = find_longname(k, dirfd, diriv, root, hashed, &real, &nf);
-	if (r == 0)
-		*e = name_file ? nf : real;
-	return r;
+	int r = find_longname(k, dirfd, dir_cpath, hashed, &nf);
+	if (r != 0)
+		return r;
+	if (name_file) {
+		*e = nf;
+		return 0;
+	}
+	/* The entry itself: its view name is the .name file's without the suffix. */
+	memset(e, 0, sizeof(*e));
+	e->kind = CRYPT_V_REAL;
+	set_str(e->vname, sizeof(e->vname), hashed);
+	set_str(e->plain_name, sizeof(e->plain_name), nf.plain_name);
+	return 0;
 }
 
 static int lookup_plain(const struct crypt_keys *k, int dirfd, const uint8_t diriv[16], bool root,
@@ -176,7 +211,7 @@ int crypt_view_lookup(const struct crypt_keys *k, int dirfd, const char *dir_cpa
 	}
 	crypt_path_iv(dir_cpath, CRYPT_PURPOSE_DIRIV, diriv);
 	if (crypt_is_longname(vname) || crypt_is_longname_file(vname))
-		return lookup_longname(k, dirfd, diriv, root, vname, e);
+		return lookup_longname(k, dirfd, dir_cpath, vname, e);
 	return lookup_plain(k, dirfd, diriv, root, vname, e);
 }
 

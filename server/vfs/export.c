@@ -70,9 +70,80 @@ static const char *spec_name(const struct xc_export *s)
 	return s->name ? s->name : base_name(s->path);
 }
 
+/* An encrypted view of a directory is another export than the directory itself. */
+static uint32_t view_id_of(const char *path)
+{
+	static const char salt[] = "loopnfs encrypt=reverse id v1";
+	uint8_t h[8];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)salt, sizeof(salt));
+	crypto_generichash_update(&st, (const uint8_t *)path, strlen(path));
+	crypto_generichash_final(&st, h, sizeof(h));
+	uint32_t id = fh_get_be32(h);
+	return id ? id : 1;
+}
+
 static uint32_t spec_id(const struct xc_export *s)
 {
-	return s->fsid ? s->fsid : export_id_of(s->path);
+	if (s->fsid)
+		return s->fsid;
+	return s->encrypt ? view_id_of(s->path) : export_id_of(s->path);
+}
+
+/* The command line's passphrase sources (--passfile, --extpass), for every encrypted view. */
+static struct crypt_pass_opts pass_defaults;
+
+void export_set_pass_defaults(const char *passfile, const char *extpass)
+{
+	pass_defaults.passfile = passfile;
+	pass_defaults.extpass = extpass;
+}
+
+/* Open spec's backend on ex: passthrough, or the encrypted view over it. */
+static int backend_open(struct export *ex, const struct xc_export *spec, char *err, size_t errlen)
+{
+	if (!spec->encrypt) {
+		ex->ops = &passthrough_ops;
+		int rc = passthrough_export_open(ex);
+		if (rc < 0)
+			snprintf(err, errlen, "%s: %s", ex->path, strerror(-rc));
+		return rc;
+	}
+	struct crypt_export_args a = { .pass = pass_defaults,
+				       .excludes = spec->excludes,
+				       .nexcludes = spec->nexcludes };
+	if (spec->passfile)
+		a.pass.passfile = spec->passfile, a.pass.extpass = NULL;
+	/* At a reload nobody is at the terminal to answer a prompt. */
+	a.pass.no_prompt = atomic_load(&current) != NULL;
+	ex->ops = &crypt_reverse_ops;
+	return crypt_export_open(ex, &a, err, errlen);
+}
+
+static bool same_strings(char *const *a, unsigned na, char *const *b, unsigned nb)
+{
+	if (na != nb)
+		return false;
+	for (unsigned i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Would ex, opened from spec old, be opened the same from spec s? */
+static bool same_view(const struct export *ex, const struct xc_export *old,
+		      const struct xc_export *s)
+{
+	bool encrypted = ex->ops == &crypt_reverse_ops;
+	if (encrypted != s->encrypt)
+		return false;
+	if (!encrypted)
+		return true;
+	return old &&
+	       (old->passfile ? s->passfile && !strcmp(old->passfile, s->passfile)
+			      : !s->passfile) &&
+	       same_strings(old->excludes, old->nexcludes, s->excludes, s->nexcludes);
 }
 
 /* ---- exports ---- */
@@ -96,7 +167,7 @@ static void export_unref(struct export *ex)
 		export_close(ex);
 }
 
-/* A passthrough export of spec (canonical path); NULL with a message in err. */
+/* The export spec describes (canonical path); NULL with a message in err. */
 static struct export *export_open(const struct xc_export *spec, char *err, size_t errlen)
 {
 	struct export *ex = calloc(1, sizeof(*ex));
@@ -114,10 +185,8 @@ static struct export *export_open(const struct xc_export *spec, char *err, size_
 	ex->id = spec_id(spec);
 	ex->fsid = fsid_of(ex->id);
 	ex->crossmnt = spec->crossmnt;
-	ex->ops = &passthrough_ops;
-	int rc = passthrough_export_open(ex);
+	int rc = backend_open(ex, spec, err, errlen);
 	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		free(name);
 		free(path);
 		free(ex);
@@ -132,10 +201,15 @@ static struct export *export_reusable(const struct export_table *old, const stru
 	if (!old)
 		return NULL;
 	struct export *ex = export_table_by_id(old, spec_id(spec));
-	if (ex && ex->id != 0 && strcmp(ex->path, spec->path) == 0 &&
-	    strcmp(ex->name, spec_name(spec)) == 0 && ex->crossmnt == spec->crossmnt)
-		return ex;
-	return NULL;
+	if (!ex || ex->id == 0 || strcmp(ex->path, spec->path) != 0 ||
+	    strcmp(ex->name, spec_name(spec)) != 0 || ex->crossmnt != spec->crossmnt)
+		return NULL;
+	/* Its spec: a table's exports are in the order of its entries. */
+	const struct xc_export *was = NULL;
+	for (unsigned i = 0; i < old->n && i < old->conf.n; i++)
+		if (old->ex[i] == ex)
+			was = &old->conf.ex[i];
+	return same_view(ex, was, spec) ? ex : NULL;
 }
 
 /* ---- tables ---- */
@@ -162,7 +236,7 @@ static int check_unique(const struct export_table *t, char *err, size_t errlen)
 	for (unsigned i = 0; i < t->n; i++) {
 		for (unsigned j = i + 1; j < t->n; j++) {
 			const struct export *a = t->ex[i], *b = t->ex[j];
-			if (strcmp(a->path, b->path) == 0) {
+			if (strcmp(a->path, b->path) == 0 && a->ops == b->ops) {
 				snprintf(err, errlen, "%s is given twice", a->path);
 				return -1;
 			}
@@ -264,6 +338,21 @@ static bool local_client(struct xc_client *c, const char *text, int family,
 	return true;
 }
 
+/* The encrypted view's part of a spec: a copy of the patterns. */
+static bool spec_set_view(struct xc_export *s, bool encrypt, char *const *excludes, unsigned n)
+{
+	s->encrypt = encrypt;
+	if (n == 0)
+		return true;
+	s->excludes = calloc(n, sizeof(*s->excludes));
+	if (!s->excludes)
+		return false;
+	for (; s->nexcludes < n; s->nexcludes++)
+		if (!(s->excludes[s->nexcludes] = strdup(excludes[s->nexcludes])))
+			return false;
+	return true;
+}
+
 /* The command line's export of path: to the loopback addresses only. */
 static bool local_spec(struct xc_export *s, const char *path, const struct export_opts *opts)
 {
@@ -284,6 +373,9 @@ static void local_spec_clear(struct xc_export *s)
 	}
 	free(s->clients);
 	free(s->path);
+	for (unsigned i = 0; i < s->nexcludes; i++)
+		free(s->excludes[i]);
+	free(s->excludes);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -299,7 +391,8 @@ static struct export_table *table_extend_current(void)
 		return t;
 	for (unsigned i = 0; i < cur->n; i++) {
 		const struct xc_export *s = &cur->conf.ex[i];
-		if (!local_spec(&t->conf.ex[i], s->path, &s->clients[0].opts)) {
+		if (!local_spec(&t->conf.ex[i], s->path, &s->clients[0].opts) ||
+		    !spec_set_view(&t->conf.ex[i], s->encrypt, s->excludes, s->nexcludes)) {
 			local_spec_clear(&t->conf.ex[i]);
 			table_free(t);
 			return NULL;
@@ -311,7 +404,8 @@ static struct export_table *table_extend_current(void)
 	return t;
 }
 
-struct export *export_add(const char *dir, const struct export_opts *opts, char *err, size_t errlen)
+static struct export *add_local(const char *dir, const struct export_opts *opts, bool encrypt,
+				char *const *excludes, unsigned nexcludes, char *err, size_t errlen)
 {
 	if (!building && !(building = table_extend_current())) {
 		snprintf(err, errlen, "out of memory");
@@ -328,7 +422,7 @@ struct export *export_add(const char *dir, const struct export_opts *opts, char 
 		return NULL;
 	}
 	struct xc_export *s = &t->conf.ex[t->conf.n];
-	bool ok = local_spec(s, real, opts);
+	bool ok = local_spec(s, real, opts) && spec_set_view(s, encrypt, excludes, nexcludes);
 	free(real);
 	struct export *ex = ok ? export_open(s, err, errlen) : NULL;
 	if (!ok)
@@ -340,6 +434,20 @@ struct export *export_add(const char *dir, const struct export_opts *opts, char 
 	t->conf.n++;
 	t->ex[t->n++] = ex;
 	return ex;
+}
+
+struct export *export_add(const char *dir, const struct export_opts *opts, char *err, size_t errlen)
+{
+	return add_local(dir, opts, false, NULL, 0, err, errlen);
+}
+
+struct export *export_add_reverse(const char *dir, const struct export_opts *opts,
+				  char *const *excludes, unsigned nexcludes, char *err,
+				  size_t errlen)
+{
+	struct export_opts ro = *opts;
+	ro.ro = true;
+	return add_local(dir, &ro, true, excludes, nexcludes, err, errlen);
 }
 
 int export_finish(char *err, size_t errlen)
