@@ -137,6 +137,15 @@ struct crypt_file_ivs {
 };
 
 void crypt_file_ivs(const char *cpath, struct crypt_file_ivs *ivs);
+/*
+ * The IVs the view uses for a regular file with attributes st: its cipher
+ * path's, as gocryptfs. A file with several names (st_nlink > 1) takes them
+ * from its inode number instead: gocryptfs's bytes for it depend on which
+ * name its kernel looked up first; here every name shows the same bytes,
+ * on every run (an NFS handle names the inode, not a path). They decrypt
+ * like any other, the file ID being in the header.
+ */
+void crypt_file_ivs_of(const char *cpath, const struct stat *st, struct crypt_file_ivs *ivs);
 /* "a/b" + "c" -> "a/b/c"; "" + "c" -> "c". malloc'ed, NULL without memory. */
 char *crypt_path_join(const char *dir_cpath, const char *cname);
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -76,6 +77,19 @@ void crypt_file_ivs(const char *cpath, struct crypt_file_ivs *ivs)
 {
 	crypt_path_iv(cpath, CRYPT_PURPOSE_FILEID, ivs->file_id);
 	crypt_path_iv(cpath, CRYPT_PURPOSE_BLOCK0IV, ivs->block0_iv);
+}
+
+void crypt_file_ivs_of(const char *cpath, const struct stat *st, struct crypt_file_ivs *ivs)
+{
+	if (st->st_nlink <= 1) {
+		crypt_file_ivs(cpath, ivs);
+		return;
+	}
+	/* No path of its own: the inode stands for every name (NFS handles name inodes). */
+	char iv_path[48];
+	snprintf(iv_path, sizeof(iv_path), "\x01loopnfs-hardlink/%llu",
+		 (unsigned long long)st->st_ino);
+	crypt_file_ivs(iv_path, ivs);
 }
 
 char *crypt_path_join(const char *dir_cpath, const char *cname)

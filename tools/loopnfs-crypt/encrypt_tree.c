@@ -45,9 +45,13 @@ static int write_virtual(int out, const char *name, const uint8_t *p, size_t len
 static int copy_view(const struct crypt_keys *k, int pfd, int ofd, const char *cpath)
 {
 	struct crypt_file_ivs ivs;
+	struct stat st;
 	uint8_t *buf = malloc(CHUNK);
 	int r = buf ? 0 : -ENOMEM;
-	crypt_file_ivs(cpath, &ivs);
+	if (r == 0 && fstat(pfd, &st) < 0)
+		r = -errno;
+	if (r == 0)
+		crypt_file_ivs_of(cpath, &st, &ivs);
 	for (uint64_t off = 0; r == 0;) {
 		ssize_t n = crypt_read_view(k, &ivs, pfd, off, CHUNK, buf);
 		if (n < 0)

@@ -8,11 +8,8 @@
  * it is computed from the kernel's current path of the resolved object
  * (the one passthrough's proof reads), encrypting one component at a time,
  * when an operation first needs it.
- *
- * Hard links: gocryptfs's bytes for a file with several names depend on
- * which name its kernel looked up first. Here a regular file with more
- * than one link takes its IVs from its inode number instead, so every name
- * shows the same bytes, the same on every run; they decrypt like any other.
+ * A file with several names takes its IVs from its inode instead
+ * (crypt_file_ivs_of).
  */
 #define _GNU_SOURCE
 #include "cr_int.h"
@@ -243,17 +240,10 @@ bool cr_excluded(const struct export *ex, const char *rel, bool is_dir)
 
 int cr_file_ivs(struct export *ex, struct cr_obj *o, struct crypt_file_ivs *ivs)
 {
-	const struct stat *st = &o->lower.st;
-	if (S_ISREG(st->st_mode) && st->st_nlink > 1) {
-		char iv_path[64];
-		snprintf(iv_path, sizeof(iv_path), "\x01loopnfs-hardlink/%llu",
-			 (unsigned long long)st->st_ino);
-		crypt_file_ivs(iv_path, ivs);
-		return 0;
-	}
-	int rc = cr_paths(ex, o);
+	/* A hard-linked file's IVs need no path (crypt_file_ivs_of). */
+	int rc = o->lower.st.st_nlink > 1 ? 0 : cr_paths(ex, o);
 	if (rc == 0)
-		crypt_file_ivs(o->cpath, ivs);
+		crypt_file_ivs_of(o->cpath ? o->cpath : "", &o->lower.st, ivs);
 	return rc;
 }
 
