@@ -133,7 +133,11 @@ static const uint32_t *supported_of(const struct nfs4_attr_src *s)
 
 static bool_t e_supported(XDR *x, const struct nfs4_attr_src *s)
 {
-	return put_bitmap(x, supported_of(s));
+	const uint32_t *sup = supported_of(s);
+	uint32_t w[NFS4_ATTR_WORDS];
+	for (unsigned i = 0; i < NFS4_ATTR_WORDS; i++)
+		w[i] = sup[i] & nfs4_attr_supported[i];
+	return put_bitmap(x, w);
 }
 
 static bool_t e_type(XDR *x, const struct nfs4_attr_src *s)
