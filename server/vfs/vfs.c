@@ -79,7 +79,12 @@ int vfs_resolve(struct req *req, const void *fh, unsigned len, struct vfs_obj **
 	}
 	obj->ex = ex;
 	obj->view = req->view;
-	if (!req->ex && req_enter_export(req, ex, opts) != 0) {
+	/*
+	 * The first handle fixes the identity; a handle of another export (an
+	 * NFSv4 COMPOUND walks from one to the next) maps it again under that
+	 * export's options.
+	 */
+	if (req->ex != ex && req_enter_export(req, ex, opts) != 0) {
 		vfs_put(obj);
 		return -EFAULT;
 	}
