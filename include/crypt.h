@@ -271,4 +271,46 @@ ssize_t crypt_view_readlink(const struct crypt_keys *k, int dirfd, const char *p
 int crypt_view_size(const struct crypt_keys *k, int dirfd, const char *plain_name,
 		    const char *cpath, const struct stat *st, uint64_t *size);
 
+/* ------------------------------------------------------------ --exclude */
+
+/*
+ * Paths hidden from the view: gocryptfs 2.3's -exclude-wildcard (-ew), as
+ * its matcher (go-gitignore) behaves, which is gitignore(5) only in part:
+ *   - a pattern matches a path relative to the root ("a/b", no leading
+ *     '/'), or any directory above it: everything below a hidden directory
+ *     is hidden. The root itself never is;
+ *   - without a leading '/' it matches at any depth, even with a '/' inside
+ *     ("a/b" hides "x/a/b") unless the pattern has "*." after an inner '/'
+ *     ("doc/" then "*.html" is anchored); with one, only from the root;
+ *   - '*' any run of characters but '/', "**" across '/' where gitignore
+ *     says (leading "**" + '/', trailing '/' + "**", "/" "**" "/");
+ *   - '?' is a literal question mark (go-gitignore escapes it), [...] is a
+ *     character class and [!...] is not negated ([^...] is);
+ *   - a trailing '/' ("build/") hides what is below the directory, never
+ *     the directory itself (it stays, empty), files or directories alike;
+ *   - '!' re-includes what an earlier pattern hid (later lines win), '#'
+ *     starts a comment, spaces around a line are dropped;
+ *   - -exclude PATH (exact, from the root) is the line "/" PATH, and
+ *     gocryptfs orders all -exclude lines first, then -ew, then
+ *     -exclude-from's lines.
+ * Where gocryptfs hands a character to Go's regexp engine as an operator
+ * ('+', '(', ')', '|', '{', '}', '^', '$' outside [...]), or a line its
+ * engine refuses (gocryptfs then drops the line silently), this refuses
+ * the line with a message in err: write "\(" for a literal '('.
+ * NULL on error (err says which line and why). Matching is thread-safe.
+ */
+struct crypt_exclude;
+
+struct crypt_exclude *crypt_exclude_new(const char *const *patterns, size_t n, char *err,
+					size_t errlen);
+void crypt_exclude_free(struct crypt_exclude *x);
+/* relpath hidden, itself or through a directory above it. A NULL x hides nothing. */
+bool crypt_exclude_match(const struct crypt_exclude *x, const char *relpath);
+/*
+ * READDIR's test: entry name of the directory at dir_relpath ("" the root),
+ * which is itself known to be shown (its ancestors are not tested again).
+ */
+bool crypt_exclude_match_child(const struct crypt_exclude *x, const char *dir_relpath,
+			       const char *name);
+
 #endif
