@@ -203,8 +203,8 @@ static size_t check_bracket(const char *s, const char *line, char *err, size_t e
 			return 0;
 		}
 		if (s[i] == '[' && (s[i + 1] == '.' || s[i + 1] == '=')) {
-			set_err(err, errlen, line, "[%c...%c] inside [...] is not supported",
-				s[i + 1], s[i + 1]);
+			set_err(err, errlen, line,
+				"collating elements ([. .], [= =]) are not supported");
 			return 0;
 		}
 		if (s[i] == '[' && s[i + 1] == ':') {
