@@ -42,7 +42,8 @@ static void walk(const struct crypt_exclude *x, int dfd, const char *rel)
 int main(int argc, char **argv)
 {
 	const char **lines = calloc((size_t)argc, sizeof(*lines));
-	size_t n = 0;
+	char **owned = calloc((size_t)argc, sizeof(*owned)); /* the "/" PATH lines */
+	size_t n = 0, nowned = 0;
 	char err[512];
 	int i;
 	/* Two passes: every -e first, then every -ew, as gocryptfs does. */
@@ -52,7 +53,7 @@ int main(int argc, char **argv)
 				char *l;
 				if (asprintf(&l, "/%s", argv[i + 1]) < 0)
 					return 1;
-				lines[n++] = l;
+				lines[n++] = owned[nowned++] = l;
 			} else if (strcmp(argv[i], "-ew") == 0 && pass == 1) {
 				lines[n++] = argv[i + 1];
 			} else if (strcmp(argv[i], "-e") && strcmp(argv[i], "-ew")) {
@@ -65,6 +66,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct crypt_exclude *x = crypt_exclude_new(lines, n, err, sizeof(err));
+	while (nowned)
+		free(owned[--nowned]);
+	free(owned);
+	free(lines);
 	if (!x) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
@@ -72,9 +77,11 @@ int main(int argc, char **argv)
 	int dfd = open(argv[argc - 1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		perror(argv[argc - 1]);
+		crypt_exclude_free(x);
 		return 1;
 	}
 	walk(x, dfd, "");
 	crypt_exclude_free(x);
+	fflush(stdout);
 	return 0;
 }
