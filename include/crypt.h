@@ -289,4 +289,115 @@ ssize_t crypt_view_readlink(const struct crypt_keys *k, int dirfd, const char *p
 int crypt_view_size(const struct crypt_keys *k, int dirfd, const char *plain_name,
 		    const char *cpath, const struct stat *st, uint64_t *size);
 
+/* ------------------------------------------------------------ the forward view */
+
+/*
+ * A plaintext view of a ciphertext copy (as gocryptfs -reverse or
+ * encrypt-tree wrote it), one object at a time, for loopnfsd --decrypt:
+ * cdirfd is a directory of the copy, cfd one of its files.
+ */
+
+/* The directory's stored gocryptfs.diriv: -EBADMSG unless a regular file of exactly 16 bytes. */
+int crypt_fwd_diriv(int cdirfd, uint8_t iv[CRYPT_IV_LEN]);
+/*
+ * The full encrypted name of longname hashed (gocryptfs.longname.X) from its
+ * X.name file: -EBADMSG if that is empty, longer than any name, or hashes
+ * to something else than X.
+ */
+int crypt_fwd_longname(int cdirfd, const char *hashed, char cname[CRYPT_CNAME_MAX + 1]);
+
+/* One entry of a cipher directory, as crypt_fwd_list sees it. */
+struct crypt_fwd_entry {
+	const char *cname;		/* its name in the cipher directory */
+	char plain[CRYPT_NAME_MAX + 1]; /* its plaintext name; "" when err */
+	unsigned char d_type;		/* readdir's DT_*, DT_UNKNOWN where the filesystem says so */
+	int err; /* 0, or why it has no name: -EBADMSG (does not decrypt, bad .name), -ENOENT... */
+};
+
+/*
+ * READDIR: every entry of the cipher directory but its own files
+ * (gocryptfs.diriv, .name files, gocryptfs.conf when root), once each, in
+ * directory order. An entry whose name does not decrypt comes with err set:
+ * skip it and say so, as gocryptfs does. fn returning non-zero stops the
+ * walk and is returned; a missing or bad diriv is returned before any entry.
+ */
+typedef int (*crypt_fwd_list_fn)(void *arg, const struct crypt_fwd_entry *e);
+int crypt_fwd_list(const struct crypt_keys *k, int cdirfd, bool root, crypt_fwd_list_fn fn,
+		   void *arg);
+
+/*
+ * LOOKUP: the cipher directory's entry name for plaintext name plain (its
+ * hashed longname if the encrypted name is over 255 bytes), which must
+ * exist: -ENOENT, or fstatat's error. _iv with a diriv the caller keeps.
+ */
+int crypt_fwd_lookup(const struct crypt_keys *k, int cdirfd, const char *plain,
+		     char cname[CRYPT_NAME_MAX + 1]);
+int crypt_fwd_lookup_iv(const struct crypt_keys *k, int cdirfd, const uint8_t diriv[CRYPT_IV_LEN],
+			const char *plain, char cname[CRYPT_NAME_MAX + 1]);
+
+/* READLINK: the plaintext target of symlink cname; -EBADMSG if it does not decrypt. */
+ssize_t crypt_fwd_readlink(const struct crypt_keys *k, int cdirfd, const char *cname,
+			   char out[CRYPT_SYMLINK_MAX + 1]);
+
+/*
+ * A cipher file's header: its file ID, which every block's AD holds (a
+ * caller may keep it per open file). -ENODATA for an empty file (no header:
+ * the plaintext is empty), -EBADMSG for a short or bad one.
+ * GETATTR's size is crypt_plain_size of the cipher file's.
+ */
+int crypt_fwd_header(int cfd, uint8_t file_id[CRYPT_IV_LEN]);
+/*
+ * READ: plaintext bytes [off, off + len) of the cipher file, reading and
+ * authenticating only the blocks the range covers. Returns the bytes
+ * written to out (fewer at the end of the file, 0 past it); -EBADMSG if a
+ * covered block does not authenticate (out then holds nothing to use).
+ */
+ssize_t crypt_fwd_read(const struct crypt_keys *k, int cfd, uint64_t off, size_t len,
+		       uint8_t *out);
+/* The same with the file ID of crypt_fwd_header. */
+ssize_t crypt_fwd_read_id(const struct crypt_keys *k, const uint8_t file_id[CRYPT_IV_LEN], int cfd,
+			  uint64_t off, size_t len, uint8_t *out);
+
+/* ------------------------------------------------------------ --exclude */
+
+/*
+ * Paths hidden from the view: gocryptfs 2.3's -exclude-wildcard (-ew), as
+ * its matcher (go-gitignore) behaves, which is gitignore(5) only in part:
+ *   - a pattern matches a path relative to the root ("a/b", no leading
+ *     '/'), or any directory above it: everything below a hidden directory
+ *     is hidden. The root itself never is;
+ *   - without a leading '/' it matches at any depth, even with a '/' inside
+ *     ("a/b" hides "x/a/b") unless the pattern has "*." after an inner '/'
+ *     ("doc/" then "*.html" is anchored); with one, only from the root;
+ *   - '*' any run of characters but '/', "**" across '/' where gitignore
+ *     says (leading "**" + '/', trailing '/' + "**", "/" "**" "/");
+ *   - '?' is a literal question mark (go-gitignore escapes it), [...] is a
+ *     character class and [!...] is not negated ([^...] is);
+ *   - a trailing '/' ("build/") hides what is below the directory, never
+ *     the directory itself (it stays, empty), files or directories alike;
+ *   - '!' re-includes what an earlier pattern hid (later lines win), '#'
+ *     starts a comment, spaces around a line are dropped;
+ *   - -exclude PATH (exact, from the root) is the line "/" PATH, and
+ *     gocryptfs orders all -exclude lines first, then -ew, then
+ *     -exclude-from's lines.
+ * Where gocryptfs hands a character to Go's regexp engine as an operator
+ * ('+', '(', ')', '|', '{', '}', '^', '$' outside [...]), or a line its
+ * engine refuses (gocryptfs then drops the line silently), this refuses
+ * the line with a message in err: write "\(" for a literal '('.
+ * NULL on error (err says which line and why). Matching is thread-safe.
+ */
+struct crypt_exclude;
+
+struct crypt_exclude *crypt_exclude_new(const char *const *patterns, size_t n, char *err,
+					size_t errlen);
+void crypt_exclude_free(struct crypt_exclude *x);
+/* relpath hidden, itself or through a directory above it. A NULL x hides nothing. */
+bool crypt_exclude_match(const struct crypt_exclude *x, const char *relpath);
+/*
+ * READDIR's test: entry name of the directory at dir_relpath ("" the root),
+ * which is itself known to be shown (its ancestors are not tested again).
+ */
+bool crypt_exclude_match_child(const struct crypt_exclude *x, const char *dir_relpath,
+			       const char *name);
+
 #endif

@@ -78,4 +78,8 @@ ssize_t crypt_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap, bo
 /* pread until len bytes or the end of the file: the count read, or -errno. */
 ssize_t crypt_pread_full(int fd, uint8_t *buf, size_t len, uint64_t off);
 
+/* crypt_fwd_read_id, and the number of the block that did not authenticate (else UINT64_MAX). */
+ssize_t crypt_fwd_read_blocks(const struct crypt_keys *k, const uint8_t file_id[CRYPT_IV_LEN],
+			      int cfd, uint64_t off, size_t len, uint8_t *out, uint64_t *bad_block);
+
 #endif

@@ -1,15 +1,15 @@
 /*
  * decrypt: restore a copy of an encrypted view (as gocryptfs -reverse or
- * encrypt-tree wrote it, gocryptfs.conf at its root) without FUSE. Names
- * are decrypted with each directory's gocryptfs.diriv, longnames through
- * their .name file (whose hash must match), contents block by block. An
+ * encrypt-tree wrote it, gocryptfs.conf at its root) without FUSE, through
+ * the forward view's functions (crypt_fwd_*, as loopnfsd --decrypt): names
+ * with each directory's gocryptfs.diriv, longnames through their .name
+ * file (whose hash must match), contents block by block. An
  * object that does not decrypt is reported with its path, its partial
  * output removed, and the walk goes on; the exit status says it failed.
  */
 #define _GNU_SOURCE
 #include "tool.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,8 +22,6 @@ struct dwalk {
 	int src, out;	   /* the cipher directory and its restored plaintext */
 	const char *cpath; /* the cipher directory's path, for messages */
 	const char *ppath; /* its plaintext path, for messages */
-	uint8_t diriv[CRYPT_IV_LEN];
-	bool root;
 	int failed;
 };
 
@@ -40,40 +38,6 @@ static void fail_obj(struct dwalk *w, const char *cname, const char *plain, cons
 	else
 		tool_err("decrypt: %s%s%s: %s", w->cpath, sep, cname, what);
 	w->failed++;
-}
-
-/* Read a small whole file (gocryptfs.diriv, a .name): its length, or -errno. */
-static ssize_t read_small(int dirfd, const char *name, char *buf, size_t cap)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, cap);
-	ssize_t more = n >= 0 && (size_t)n == cap ? read(fd, buf, 1) : 0;
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	return more > 0 ? -EFBIG : n;
-}
-
-/* The full encrypted name of a view entry: itself, or a longname's .name content. */
-static int full_cname(struct dwalk *w, const char *vname, char cname[CRYPT_CNAME_MAX + 1])
-{
-	char hash[CRYPT_NAME_MAX + 1], *nf;
-	if (!crypt_is_longname(vname)) {
-		snprintf(cname, CRYPT_CNAME_MAX + 1, "%s", vname);
-		return 0;
-	}
-	if (asprintf(&nf, "%s%s", vname, CRYPT_LONGNAME_SUFFIX) < 0)
-		return -ENOMEM;
-	ssize_t n = read_small(w->src, nf, cname, CRYPT_CNAME_MAX);
-	free(nf);
-	if (n <= 0)
-		return n == 0 ? -EBADMSG : (int)n;
-	cname[n] = '\0';
-	crypt_longname_hash(cname, (size_t)n, hash);
-	return strcmp(hash, vname) == 0 ? 0 : -EBADMSG; /* a .name that is not this file's */
 }
 
 static int restore_file(struct dwalk *w, const char *vname, const char *plain)
@@ -143,20 +107,10 @@ static int restore_dir(struct dwalk *w, const char *vname, const char *plain)
 }
 
 /* Returns 0, 1 (already reported) or -errno (reported by the caller). */
-static int restore_entry(struct dwalk *w, const char *vname)
+static int restore_entry(struct dwalk *w, const char *vname, const char *plain)
 {
-	char cname[CRYPT_CNAME_MAX + 1], plain[CRYPT_NAME_MAX + 1];
 	struct stat st;
-	int r = full_cname(w, vname, cname);
-	if (r == 0 && crypt_name_decrypt(w->k, w->diriv, cname, strlen(cname), plain) < 0)
-		r = -EBADMSG;
-	if (r == -EBADMSG) {
-		fail_obj(w, vname, NULL,
-			 "the name does not decrypt: tampered, or not of this config");
-		return 1;
-	}
-	if (r == 0 && fstatat(w->src, vname, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		r = -errno;
+	int r = fstatat(w->src, vname, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	if (r < 0)
 		return r;
 	if (S_ISDIR(st.st_mode))
@@ -172,48 +126,36 @@ static int restore_entry(struct dwalk *w, const char *vname)
 	return r;
 }
 
-/* The view's own files, which hold no plaintext object. */
-static bool is_virtual(const struct dwalk *w, const char *name)
+/* One entry of the copy (its own files left out by crypt_fwd_list): every failure reported. */
+static int restore_listed(void *arg, const struct crypt_fwd_entry *e)
 {
-	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-	       strcmp(name, CRYPT_DIRIV_NAME) == 0 || crypt_is_longname_file(name) ||
-	       (w->root && strcmp(name, CRYPT_CONF_VIEW_NAME) == 0);
-}
-
-static int restore_entries(struct dwalk *w)
-{
-	int dfd = openat(w->src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct dirent *de;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
-		return -errno;
+	struct dwalk *w = arg;
+	int r = e->err;
+	if (r == -EBADMSG) {
+		fail_obj(w, e->cname, NULL,
+			 "the name does not decrypt: tampered, or not of this config");
+		return 0;
 	}
-	while ((de = readdir(d))) {
-		if (is_virtual(w, de->d_name))
-			continue;
-		int r = restore_entry(w, de->d_name);
-		if (r < 0)
-			fail_obj(w, de->d_name, NULL, strerror(-r));
-	}
-	closedir(d);
+	if (r == 0)
+		r = restore_entry(w, e->cname, e->plain);
+	if (r < 0)
+		fail_obj(w, e->cname, NULL, strerror(-r));
 	return 0;
 }
 
 static int walk_dir(const struct crypt_keys *k, int src, int out, const char *cpath,
 		    const char *ppath, bool root)
 {
-	struct dwalk w = {
-		.k = k, .src = src, .out = out, .cpath = cpath, .ppath = ppath, .root = root
-	};
-	ssize_t n = read_small(src, CRYPT_DIRIV_NAME, (char *)w.diriv, sizeof(w.diriv));
-	if (n != CRYPT_IV_LEN) {
+	struct dwalk w = { .k = k, .src = src, .out = out, .cpath = cpath, .ppath = ppath };
+	uint8_t diriv[CRYPT_IV_LEN];
+	/* Read here too, for the message: without it no name in the directory decrypts. */
+	int r = crypt_fwd_diriv(src, diriv);
+	if (r < 0) {
 		tool_err("decrypt: %s/%s: %s", *cpath ? cpath : ".", CRYPT_DIRIV_NAME,
-			 n < 0 ? strerror((int)-n) : "not 16 bytes");
+			 r == -EBADMSG ? "not a file of 16 bytes" : strerror(-r));
 		return 1;
 	}
-	int r = restore_entries(&w);
+	r = crypt_fwd_list(k, src, root, restore_listed, &w);
 	if (r < 0) {
 		tool_err("decrypt: %s: %s", *cpath ? cpath : ".", strerror(-r));
 		w.failed++;
