@@ -147,6 +147,32 @@ check "only the changed and new files differ" \
 check "after the change: still what gocryptfs shows" same_tree "$W/mnt" "$W/nfs2" "$HL1" "$HL2"
 stop_server
 
+# --exclude: the same paths left out as gocryptfs -reverse -exclude-wildcard leaves out.
+echo tmp >"$W/plain/x.tmp" && echo tmp >"$W/plain/sub/y.tmp" && echo keep >"$W/plain/sub/keep.tmp"
+EXCL=('*.tmp' '!keep.tmp' 'deep/' '/s4095' 'names/n*nnnnnnnnnn')
+EW=()
+for p in "${EXCL[@]}"; do EW+=(-exclude-wildcard "$p"); done
+EX=()
+for p in "${EXCL[@]}"; do EX+=(--exclude "$p"); done
+if mount_gc -reverse "${EW[@]}" "$W/plain" "$W/mnt_ex"; then
+	check "loopnfsd with --exclude" start_server "$W/server_ex.log" --passfile "$W/pw" \
+		--reverse-encrypt "$W/plain" "${EX[@]}"
+	mkdir "$W/nfs_ex"
+	check "the view with exclusions copies" mirror "$W/nfs_ex"
+	check "exclusions: what gocryptfs -exclude-wildcard shows, name by name and byte by byte" \
+		same_tree "$W/mnt_ex" "$W/nfs_ex" "$HL1" "$HL2"
+	XTMP=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain" x.tmp)
+	KEEP=$("$TOOL" encrypt-path --passfile "$W/pw" "$W/plain" sub/keep.tmp)
+	check "exclusions: x.tmp is gone, sub/keep.tmp is back" \
+		bash -c "[ ! -e '$W/nfs_ex/$XTMP' ] && [ -f '$W/nfs_ex/$KEEP' ]"
+	stop_server
+	umount_gc "$W/mnt_ex"
+else
+	bad "gocryptfs -reverse -exclude-wildcard mounts"
+fi
+check "a malformed --exclude pattern: refused at start" \
+	refused "exclude" --passfile "$W/pw" --reverse-encrypt "$W/plain" --exclude 'a[b'
+
 # Refusals at start.
 check "wrong passphrase: refused at start, saying so" \
 	refused "wrong passphrase" --passfile "$W/wrongpw" --reverse-encrypt "$W/plain"
@@ -167,7 +193,8 @@ check "an exports file with the plain and the encrypted export of one directory"
 mkdir "$W/nfs3"
 check "the synthesized root holds both: the encrypted one copies" \
 	bash -c "MIRROR_CHUNK=7000 '$MIRROR' 'nfs://127.0.0.1/plain.enc?nfsport=$PORT&mountport=$PORT&version=3' '$W/nfs3' >/dev/null"
-check "... and equals the command line's view" same_tree "$W/nfs2" "$W/nfs3"
+"$TOOL" encrypt-tree --passfile "$W/pw" "$W/plain" "$W/view_now"
+check "... and equals encrypt-tree's view of the tree as it is now" same_tree "$W/view_now" "$W/nfs3"
 stop_server
 printf '%s 127.0.0.1(rw,insecure,encrypt=reverse,passfile=%s)\n' "$W/plain" "$W/pw" >"$W/exports_rw"
 check "encrypt=reverse with rw: refused with FILE:LINE" refused "exports_rw:1: .*read-only" -c "$W/exports_rw"

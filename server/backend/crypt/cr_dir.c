@@ -61,17 +61,9 @@ static int virtual_attrs(const struct vfs_dirent *de, struct vfs_new *out)
 }
 
 /* Is the plaintext entry name of the listed directory left out of the view? */
-static bool entry_excluded(const struct cr_list *l, int dirfd, const char *name)
+static bool entry_excluded(const struct cr_list *l, const char *name)
 {
-	const struct cr_obj *d = dir_obj(l);
-	if (!cr_export(l->dir->ex)->exclude)
-		return false;
-	char rel[PATH_MAX];
-	int n = d->plain_rel[0] ? snprintf(rel, sizeof(rel), "%s/%s", d->plain_rel, name)
-				: snprintf(rel, sizeof(rel), "%s", name);
-	struct stat st;
-	bool is_dir = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-	return n < 0 || (size_t)n >= sizeof(rel) || cr_excluded(l->dir->ex, rel, is_dir);
+	return cr_excluded_child(l->dir->ex, dir_obj(l)->plain_rel, name);
 }
 
 static bool show_lower(void *ctxp, const struct vfs_dirent *lde)
@@ -85,7 +77,7 @@ static bool show_lower(void *ctxp, const struct vfs_dirent *lde)
 	l->lower_de = lde;
 	l->kind = CR_REAL;
 	if (!vfs_is_dot_or_dotdot(lde->name, lde->namelen)) {
-		if (entry_excluded(l, dir_obj(l)->lower.be.pt.fd, lde->name))
+		if (entry_excluded(l, lde->name))
 			return true;
 		/* A name that cannot be encrypted (none on Linux) is left out. */
 		if (crypt_view_entry(cr_export(l->dir->ex)->keys, l->diriv, l->root, lde->name, &e,
@@ -129,7 +121,7 @@ static int show_name_file(void *arg, const struct crypt_ventry *nf)
 {
 	struct cr_list *l = arg;
 	/* The .name file of an excluded entry is excluded with it. */
-	if (entry_excluded(l, dir_obj(l)->lower.be.pt.fd, nf->plain_name)) {
+	if (entry_excluded(l, nf->plain_name)) {
 		l->index++;
 		return 0;
 	}

@@ -232,10 +232,16 @@ int cr_paths(struct export *ex, struct cr_obj *o)
 	return 0;
 }
 
-bool cr_excluded(const struct export *ex, const char *rel, bool is_dir)
+bool cr_excluded(const struct export *ex, const char *rel)
 {
 	const struct crypt_exclude *x = cr_export(ex)->exclude;
-	return x && crypt_exclude_match(x, rel, is_dir);
+	return x && crypt_exclude_match(x, rel);
+}
+
+bool cr_excluded_child(const struct export *ex, const char *dir_rel, const char *name)
+{
+	const struct crypt_exclude *x = cr_export(ex)->exclude;
+	return x && crypt_exclude_match_child(x, dir_rel, name);
 }
 
 int cr_file_ivs(struct export *ex, struct cr_obj *o, struct crypt_file_ivs *ivs)
@@ -326,7 +332,7 @@ static int check_kind(struct export *ex, struct cr_obj *o, bool cached_only)
 	if (rc < 0)
 		return rc;
 	/* A rename can move an object under an excluded name: its handle then goes stale. */
-	return cr_excluded(ex, o->plain_rel, S_ISDIR(st->st_mode)) ? -ESTALE : 0;
+	return cr_excluded(ex, o->plain_rel) ? -ESTALE : 0;
 }
 
 int cr_resolve(struct export *ex, const uint8_t *p, unsigned len, bool cached_only,

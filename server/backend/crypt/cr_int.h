@@ -18,29 +18,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
-
-/*
- * Until server/crypt/exclude.c lands: no pattern is accepted, so no view
- * leaves anything out.
- */
-struct crypt_exclude;
-static inline struct crypt_exclude *crypt_exclude_new(const char *const *pats, size_t n, char *err,
-						      size_t errlen)
-{
-	(void)pats, (void)n;
-	snprintf(err, errlen, "--exclude is not supported yet");
-	return NULL;
-}
-static inline bool crypt_exclude_match(const struct crypt_exclude *x, const char *rel, bool dir)
-{
-	(void)x, (void)rel, (void)dir;
-	return false;
-}
-static inline void crypt_exclude_free(struct crypt_exclude *x)
-{
-	(void)x;
-}
 
 struct cr_export {
 	struct export lower; /* the passthrough export of the same directory, same id */
@@ -110,8 +87,10 @@ void cr_view_stat(const struct cr_obj *o, const struct stat *lst, struct stat *o
 /* The same for an object about to get a handle (no cr_obj yet). */
 void cr_view_stat_of(enum cr_kind kind, const uint8_t *hash_prefix, size_t content_len,
 		     const struct stat *lst, struct stat *out);
-/* Is the plaintext path rel (below the root) left out of the view? */
-bool cr_excluded(const struct export *ex, const char *rel, bool is_dir);
+/* Is the plaintext path rel (below the root), or a directory above it, left out of the view? */
+bool cr_excluded(const struct export *ex, const char *rel);
+/* Is the entry name of the shown directory dir_rel left out? */
+bool cr_excluded_child(const struct export *ex, const char *dir_rel, const char *name);
 /* The IVs of a regular file's content (its cipher path, or its inode if hard-linked). */
 int cr_file_ivs(struct export *ex, struct cr_obj *o, struct crypt_file_ivs *ivs);
 

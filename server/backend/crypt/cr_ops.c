@@ -48,13 +48,6 @@ static int wrap_lower(struct vfs_obj *dir, enum cr_kind kind, const struct vfs_n
 	return 0;
 }
 
-static int join_rel(const char *dir_rel, const char *name, char *out, size_t len)
-{
-	int n = dir_rel[0] ? snprintf(out, len, "%s/%s", dir_rel, name)
-			   : snprintf(out, len, "%s", name);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
 /* The plaintext entry name in dir, unless the view leaves it out. */
 static int lookup_real(struct vfs_obj *dir, enum cr_kind kind, const char *plain,
 		       struct vfs_new *out)
@@ -64,13 +57,9 @@ static int lookup_real(struct vfs_obj *dir, enum cr_kind kind, const char *plain
 	int rc = lower_ops()->lookup(&d->lower, plain, &lnew);
 	if (rc < 0)
 		return rc;
-	if (cr_export(dir->ex)->exclude && kind == CR_REAL &&
-	    !vfs_is_dot_or_dotdot(plain, strlen(plain))) {
-		char rel[PATH_MAX];
-		rc = join_rel(d->plain_rel, plain, rel, sizeof(rel));
-		if (rc < 0 || cr_excluded(dir->ex, rel, S_ISDIR(lnew.st.st_mode)))
-			return -ENOENT;
-	}
+	if (kind == CR_REAL && !vfs_is_dot_or_dotdot(plain, strlen(plain)) &&
+	    cr_excluded_child(dir->ex, d->plain_rel, plain))
+		return -ENOENT;
 	return wrap_lower(dir, kind, &lnew, out);
 }
 
@@ -96,12 +85,9 @@ static int cr_lookup(struct vfs_obj *dir, const char *name, struct vfs_new *out)
 	case CRYPT_V_DIRIV:
 	case CRYPT_V_NAME_FILE:
 		/* A .name file of an excluded entry is excluded with it. */
-		if (e.kind == CRYPT_V_NAME_FILE && cr_export(dir->ex)->exclude) {
-			struct vfs_new ignored;
-			rc = lookup_real(dir, CR_REAL, e.plain_name, &ignored);
-			if (rc < 0)
-				return rc;
-		}
+		if (e.kind == CRYPT_V_NAME_FILE &&
+		    cr_excluded_child(dir->ex, d->plain_rel, e.plain_name))
+			return -ENOENT;
 		cr_make_virtual(dir->ex, d, &e, out);
 		return 0;
 	}
