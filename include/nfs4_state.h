@@ -150,15 +150,20 @@ struct st4_config {
 	uint32_t lease_seconds;		  /* 0: 90 */
 	uint32_t grace_seconds;		  /* 0: the lease time */
 	unsigned max_clients;		  /* confirmed and unconfirmed; 0: 1024 */
-	unsigned max_sessions_per_client; /* 0: 16 */
+	unsigned max_sessions_per_client; /* 0: 4 */
 	unsigned max_states_per_client;	  /* opens and lock stateids; 0: 4096 */
 	unsigned max_locks_per_client;	  /* byte ranges held; 0: 8192 */
 	/* The fore channel's limits CREATE_SESSION negotiates down to (0: defaults). */
 	uint32_t max_slots;	      /* 64 */
 	uint32_t max_request_size;    /* 1 MiB + 4 KiB */
 	uint32_t max_response_size;   /* 1 MiB + 4 KiB */
-	uint32_t max_response_cached; /* 16 KiB: the reply cache holds slots times this */
+	uint32_t max_response_cached; /* 8 KiB: a slot keeps a reply up to this */
 	uint32_t max_operations;      /* 32 */
+	/*
+	 * Every session's reply cache together (0: 64 MiB): a session gets
+	 * fewer slots when the rest is taken, NFS4ERR_DELAY when not one fits.
+	 */
+	uint64_t max_reply_cache_bytes;
 	/* Client records for the grace period; NULL: none kept, no grace period. */
 	const char *state_dir;
 	/* The clock (nanoseconds, monotonic); NULL: CLOCK_MONOTONIC. For tests. */

@@ -23,7 +23,7 @@ static void apply_defaults(struct st4_config *c)
 	if (!c->max_clients)
 		c->max_clients = 1024;
 	if (!c->max_sessions_per_client)
-		c->max_sessions_per_client = 16;
+		c->max_sessions_per_client = 4;
 	if (!c->max_states_per_client)
 		c->max_states_per_client = 4096;
 	if (!c->max_locks_per_client)
@@ -35,7 +35,9 @@ static void apply_defaults(struct st4_config *c)
 	if (!c->max_response_size)
 		c->max_response_size = (1u << 20) + 4096;
 	if (!c->max_response_cached)
-		c->max_response_cached = 16384;
+		c->max_response_cached = 8192;
+	if (!c->max_reply_cache_bytes)
+		c->max_reply_cache_bytes = 64ull << 20;
 	if (!c->max_operations)
 		c->max_operations = 32;
 }

@@ -35,6 +35,7 @@ static struct st4_session *session_find_locked(struct st4_server *srv, const uin
 
 static void session_free_locked(struct st4_server *srv, struct st4_session *s)
 {
+	srv->reply_cache_bytes -= s->reserved;
 	for (uint32_t i = 0; i < s->fore.maxrequests; i++)
 		free(s->slots[i].reply);
 	free(s->slots);
@@ -96,6 +97,28 @@ static enum st4_status negotiate_fore(const struct st4_config *cfg, const struct
 	return ST4_OK;
 }
 
+/*
+ * The reply cache's share of the session: as many of the slots asked for as
+ * the budget left holds (each may keep maxresponsesize_cached bytes); 0
+ * when not even one fits. Reserved in srv->reply_cache_bytes.
+ */
+static uint64_t reserve_slots_locked(struct st4_server *srv, struct st4_chan_attrs *fore)
+{
+	uint64_t per_slot = fore->maxresponsesize_cached ? fore->maxresponsesize_cached : 1;
+	uint64_t left = srv->cfg.max_reply_cache_bytes - srv->reply_cache_bytes;
+	uint64_t fit = left / per_slot;
+	if (fit == 0)
+		return 0;
+	if (fit < fore->maxrequests) {
+		log_info("nfs4: reply cache budget: a session gets %llu slots of %u",
+			 (unsigned long long)fit, fore->maxrequests);
+		fore->maxrequests = (uint32_t)fit;
+	}
+	uint64_t bytes = per_slot * fore->maxrequests;
+	srv->reply_cache_bytes += bytes;
+	return bytes;
+}
+
 static void put_be(uint8_t *p, uint64_t v, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -136,13 +159,18 @@ enum st4_status st4_session_new_locked(struct st4_server *srv, struct st4_client
 		return st;
 	if (c->nsessions >= srv->cfg.max_sessions_per_client)
 		return ST4_FULL;
+	uint64_t reserved = reserve_slots_locked(srv, &fore);
+	if (reserved == 0)
+		return ST4_FULL;
 	struct st4_session *s = calloc(1, sizeof(*s));
 	struct st4_slot *slots = calloc(fore.maxrequests, sizeof(*slots));
 	if (!s || !slots) {
+		srv->reply_cache_bytes -= reserved;
 		free(s);
 		free(slots);
 		return ST4_FULL;
 	}
+	s->reserved = reserved;
 	s->slots = slots;
 	s->fore = fore;
 	s->back = a->back;

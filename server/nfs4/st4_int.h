@@ -120,6 +120,7 @@ struct st4_session {
 	struct st4_client *client; /* a reference */
 	struct st4_chan_attrs fore, back;
 	uint32_t flags;
+	uint64_t reserved; /* of srv->reply_cache_bytes */
 	/* srv->lock */
 	int refs;
 	bool dead;
@@ -178,6 +179,7 @@ struct st4_server {
 	uint32_t boot;
 	pthread_mutex_t lock;
 	uint32_t next_client, next_state, next_session;
+	uint64_t reply_cache_bytes; /* reserved by the sessions: slots times their cached size */
 	struct st4_client *clients;
 	struct st4_client *client_hash[ST4_CLIENT_BUCKETS];
 	unsigned nclients;

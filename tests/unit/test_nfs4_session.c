@@ -210,6 +210,42 @@ static void test_bind_conn(void **state)
 	t4_stop(&t);
 }
 
+/* The reply caches of all sessions share one budget: fewer slots, then none. */
+static void test_reply_cache_budget(void **state)
+{
+	(void)state;
+	struct t4 t = { 0 };
+	struct st4_config cfg = t4_config(&t);
+	cfg.max_reply_cache_bytes = 10 * 1000 + 500;
+	t4_start(&t, &cfg);
+	struct st4_exchange_id_args ea = t4_eid_args("linux-a", 1);
+	struct st4_exchange_id_res er;
+	assert_st(st4_exchange_id(t.srv, &ea, &er), ST4_OK);
+	struct st4_create_session_args ca = t4_cs_args(er.clientid, 1);
+	ca.fore.maxresponsesize_cached = 1000;
+	ca.fore.maxrequests = 4;
+	struct st4_create_session_res c1, c2, c3;
+	assert_st(st4_create_session(t.srv, &ca, &c1), ST4_OK);
+	assert_int_equal(c1.fore.maxrequests, 4);
+	ca.sequence = 2;
+	ca.fore.maxrequests = 64;
+	assert_st(st4_create_session(t.srv, &ca, &c2), ST4_OK);
+	assert_int_equal(c2.fore.maxrequests, 6); /* what is left */
+	ca.sequence = 3;
+	assert_st(st4_create_session(t.srv, &ca, &c3), ST4_ERR_DELAY);
+	assert_st(st4_destroy_session(t.srv, c1.sessionid, NULL, 1), ST4_OK);
+	assert_st(st4_create_session(t.srv, &ca, &c3), ST4_OK);
+	assert_int_equal(c3.fore.maxrequests, 4);
+	/* A tiny cached size still costs a byte per slot: no division by zero. */
+	assert_st(st4_destroy_session(t.srv, c3.sessionid, NULL, 1), ST4_OK);
+	ca.sequence = 4;
+	ca.fore.maxresponsesize_cached = 0;
+	assert_st(st4_create_session(t.srv, &ca, &c3), ST4_OK);
+	assert_int_equal(c3.fore.maxrequests, 64);
+	assert_int_equal(c3.fore.maxresponsesize_cached, 0);
+	t4_stop(&t);
+}
+
 /* ------------------------------------------------------------------ threads */
 
 #define THREADS 6
@@ -429,9 +465,11 @@ static void test_threads_locks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sequence_slots),	 cmocka_unit_test(test_replay_per_slot),
-		cmocka_unit_test(test_destroy_session),	 cmocka_unit_test(test_bind_conn),
-		cmocka_unit_test(test_threads_sequence), cmocka_unit_test(test_threads_locks),
+		/* One thread first, then several. */
+		cmocka_unit_test(test_sequence_slots),	   cmocka_unit_test(test_replay_per_slot),
+		cmocka_unit_test(test_destroy_session),	   cmocka_unit_test(test_bind_conn),
+		cmocka_unit_test(test_reply_cache_budget), cmocka_unit_test(test_threads_sequence),
+		cmocka_unit_test(test_threads_locks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
