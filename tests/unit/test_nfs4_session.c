@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include "nfs4_unit.h"
 
+#include "st4_int.h"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -462,6 +464,113 @@ static void test_threads_locks(void **state)
 	free(dir);
 }
 
+/*
+ * Clients come and go while the clock jumps: threads keep making clients
+ * that open and lock one file and then fall silent; the main thread moves
+ * the clock past their leases and sweeps. Any step may find its client
+ * already gone (that is the point); in the end nothing is left.
+ */
+#define CHURNERS 4
+#define CHURN_ROUNDS 150
+
+static _Atomic int churn_stop;
+
+struct churner {
+	struct st4_server *srv;
+	int id;
+	int made; /* clients that got as far as a lock */
+};
+
+static bool churn_once(struct churner *w, int round)
+{
+	char owner[32];
+	snprintf(owner, sizeof(owner), "churn-%d-%d", w->id, round);
+	struct st4_exchange_id_args ea = t4_eid_args(owner, 1);
+	struct st4_exchange_id_res er;
+	if (st4_exchange_id(w->srv, &ea, &er) != ST4_OK)
+		return false;
+	struct st4_create_session_args ca = t4_cs_args(er.clientid, er.sequenceid);
+	ca.fore.maxrequests = 2;
+	struct st4_create_session_res cr;
+	if (st4_create_session(w->srv, &ca, &cr) != ST4_OK)
+		return false;
+	struct st4_sequence_args sa = { 0 };
+	memcpy(sa.sessionid, cr.sessionid, ST4_SESSIONID_SIZE);
+	sa.sequenceid = 1;
+	struct st4_sequence_res sr;
+	struct st4_slot_ref ref;
+	if (st4_sequence(w->srv, &sa, &sr, &ref) != ST4_OK)
+		return false;
+	bool ok = false;
+	struct st4_stateid os, ls;
+	struct st4_lock_denied d;
+	struct st4_open_args oa = t4_open_args(77, owner, ST4_SHARE_ACCESS_READ, 0);
+	if (st4_reclaim_complete(w->srv, ref.client, false) == ST4_OK &&
+	    st4_open(w->srv, ref.client, &oa, &os) == ST4_OK) {
+		struct st4_lock_args la = { .file = oa.file,
+					    .type = ST4_LOCK_READ,
+					    .offset = (uint64_t)w->id,
+					    .length = 100,
+					    .new_lock_owner = true,
+					    .stateid = os,
+					    .lock_owner = (const uint8_t *)owner,
+					    .lock_owner_len = (uint32_t)strlen(owner) };
+		ok = st4_lock(w->srv, ref.client, &la, &ls, &d) == ST4_OK;
+		enum st4_status ts;
+		st4_test_stateids(w->srv, ref.client, &ls, 1, &ts);
+	}
+	st4_slot_done(w->srv, &ref, "", 0);
+	return ok;
+}
+
+static void *churn_fn(void *arg)
+{
+	struct churner *w = arg;
+	for (int i = 0; i < CHURN_ROUNDS && !atomic_load(&churn_stop); i++)
+		if (churn_once(w, i))
+			w->made++;
+	return NULL;
+}
+
+static void test_threads_expiry(void **state)
+{
+	(void)state;
+	struct t4 t = { 0 };
+	struct st4_config cfg = t4_config(&t);
+	cfg.max_clients = 64;
+	t4_start(&t, &cfg);
+	struct churner w[CHURNERS];
+	pthread_t th[CHURNERS];
+	atomic_store(&churn_stop, 0);
+	for (int i = 0; i < CHURNERS; i++) {
+		w[i] = (struct churner){ .srv = t.srv, .id = i };
+		assert_int_equal(pthread_create(&th[i], NULL, churn_fn, &w[i]), 0);
+	}
+	for (int k = 0; k < 400; k++) {
+		t4_advance(&t, 30);
+		st4_reap(t.srv);
+		(void)st4_client_count(t.srv);
+		usleep(200);
+	}
+	atomic_store(&churn_stop, 1);
+	int made = 0;
+	for (int i = 0; i < CHURNERS; i++) {
+		pthread_join(th[i], NULL);
+		made += w[i].made;
+	}
+	assert_true(made > 0);
+	t4_advance(&t, 1000);
+	st4_reap(t.srv);
+	assert_int_equal(st4_client_count(t.srv), 0);
+	/* Every file, state and reply cache went with the clients. */
+	for (unsigned b = 0; b < ST4_FILE_BUCKETS; b++)
+		assert_null(t.srv->file_hash[b]);
+	for (unsigned b = 0; b < ST4_STATE_BUCKETS; b++)
+		assert_null(t.srv->state_hash[b]);
+	assert_true(t.srv->reply_cache_bytes == 0);
+	t4_stop(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,7 +578,7 @@ int main(void)
 		cmocka_unit_test(test_sequence_slots),	   cmocka_unit_test(test_replay_per_slot),
 		cmocka_unit_test(test_destroy_session),	   cmocka_unit_test(test_bind_conn),
 		cmocka_unit_test(test_reply_cache_budget), cmocka_unit_test(test_threads_sequence),
-		cmocka_unit_test(test_threads_locks),
+		cmocka_unit_test(test_threads_locks),	   cmocka_unit_test(test_threads_expiry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
