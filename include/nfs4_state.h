@@ -141,7 +141,11 @@ extern const struct st4_lock_hooks st4_ofd_hooks;
 struct st4_ofd_file {
 	int fd; /* any descriptor of the file, O_PATH is enough: it is reopened per owner */
 };
-/* 0 when the kernel has OFD locks (F_OFD_GETLK), else -errno. */
+/*
+ * 0 when the kernel has OFD locks (F_OFD_GETLK), else -errno: then start
+ * without hooks (locks between NFS clients only) and say so. Ranges
+ * starting beyond 2^63 - 1, which fcntl cannot name, stay the core's alone.
+ */
 int st4_ofd_probe(void);
 
 /* ----------------------------------------------------------------- server */
@@ -182,7 +186,10 @@ struct st4_config {
  * is not a well-formed record). NULL with *err an -errno.
  */
 struct st4_server *st4_server_new(const struct st4_config *cfg, int *err);
-/* Drop every client (their locks go from the files too); records stay on disk. */
+/*
+ * Drop every client (their locks go from the files too); records stay on
+ * disk. Only once no request runs: no slot may be held.
+ */
 void st4_server_free(struct st4_server *srv);
 /*
  * The periodic sweep (the main thread's 5 s): clients whose lease ran out
@@ -319,7 +326,11 @@ struct st4_sequence_res {
 	uint32_t replay_len;
 };
 
-/* What a request holds between SEQUENCE and its reply: its slot. */
+/*
+ * What a request holds between SEQUENCE and its reply: its slot. A held
+ * slot keeps the client's lease from running out, so every ST4_OK SEQUENCE
+ * that is not a replay must end in st4_slot_done, errors and all.
+ */
 struct st4_slot_ref {
 	struct st4_session *session;
 	struct st4_client *client; /* what the operations of the COMPOUND act for */
