@@ -10,6 +10,7 @@
 #include "fs.h"
 #include "log.h"
 #include "nfs3.h"
+#include "nfs4.h"
 #include "objcache.h"
 #include "rpcbind.h"
 #include "transport.h"
@@ -58,6 +59,7 @@ struct options {
 	char *excludes[EXPORT_MAX * 4]; /* --exclude PATTERN */
 	int nexcludes;
 	const char *passfile, *extpass;
+	struct nfs4_config v4;
 	bool listen_given;
 };
 
@@ -82,6 +84,12 @@ static void usage(FILE *out)
 		"  -m, --mount-port N    MOUNT port (default: the NFS port)\n"
 		"      --no-rpcbind      do not register with rpcbind\n"
 		"      --no-udp          TCP only\n"
+		"      --no-nfs4         NFSv3 only (else NFSv4.1 too, with locks, on the same "
+		"port)\n"
+		"      --lease-time S    NFSv4.1 lease: a client silent for S seconds loses its\n"
+		"                        opens and locks (default 90)\n"
+		"      --grace-time S    after a restart, S seconds for clients to reclaim their\n"
+		"                        locks (default: the lease time)\n"
 		"      --ro              DIRs: export read-only\n"
 		"      --crossmnt        DIRs: serve filesystems mounted below them (else a mount\n"
 		"                        point shows the directory it covers)\n"
@@ -175,6 +183,9 @@ enum {
 	OPT_EXCLUDE,
 	OPT_PASSFILE,
 	OPT_EXTPASS,
+	OPT_NO_NFS4,
+	OPT_LEASE,
+	OPT_GRACE,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -191,6 +202,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 		{ "passfile", required_argument, NULL, OPT_PASSFILE },
 		{ "extpass", required_argument, NULL, OPT_EXTPASS },
+		{ "no-nfs4", no_argument, NULL, OPT_NO_NFS4 },
+		{ "lease-time", required_argument, NULL, OPT_LEASE },
+		{ "grace-time", required_argument, NULL, OPT_GRACE },
 		{ "no-root-squash", no_argument, NULL, OPT_NO_ROOT_SQUASH },
 		{ "root-squash", no_argument, NULL, OPT_ROOT_SQUASH },
 		{ "exports", required_argument, NULL, 'c' },
@@ -263,6 +277,19 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_EXTPASS:
 			o->extpass = optarg;
+			break;
+		case OPT_NO_NFS4:
+			o->v4.enabled = false;
+			break;
+		case OPT_LEASE:
+			if (parse_num("--lease-time", optarg, 10, 3600, &v))
+				return -1;
+			o->v4.lease_seconds = (uint32_t)v;
+			break;
+		case OPT_GRACE:
+			if (parse_num("--grace-time", optarg, 0, 3600, &v))
+				return -1;
+			o->v4.grace_seconds = (uint32_t)v;
 			break;
 		case OPT_NO_ROOT_SQUASH:
 			o->eo.root_squash = false;
@@ -534,6 +561,7 @@ int main(int argc, char **argv)
 		.tc = { .port = -1, .mount_port = -1, .udp = true },
 		/* The command line's DIRs go to the local host, whose root and users are trusted. */
 		.eo = { .insecure = true, .anonuid = 65534, .anongid = 65534 },
+		.v4 = { .enabled = true },
 	};
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
@@ -585,6 +613,12 @@ int main(int argc, char **argv)
 
 	if (load_exports(&o) != 0)
 		return 1;
+	char v4err[PATH_MAX + 128];
+	o.v4.state_dir = state;
+	if (nfs4_init(&o.v4, v4err, sizeof(v4err)) != 0) {
+		fprintf(stderr, "loopnfsd: %s\n", v4err);
+		return 1;
+	}
 
 	/* Signals are taken synchronously by the main thread; workers never see them. */
 	sigset_t sigs;
@@ -636,6 +670,7 @@ int main(int argc, char **argv)
 			reload_exports(&o);
 		/* Tables and views a reload replaced, once no request holds them. */
 		ebr_reclaim();
+		nfs4_reap();
 		oc_sweep(IO_FD_IDLE_S);
 		log_debug("cache: %u objects, %zu kept entry handles", oc_count(), dhc_entries());
 		fs_readdir_sweep(IO_FD_IDLE_S);
@@ -645,6 +680,7 @@ int main(int argc, char **argv)
 	if (registered)
 		rpcbind_unregister();
 	transport_stop();
+	nfs4_shutdown();
 	oc_shutdown();
 	fs_readdir_sweep(0);
 	dhc_sweep(0);

@@ -11,6 +11,7 @@
 #include "access.h"
 #include "clock.h"
 #include "log.h"
+#include "nfs4.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -85,6 +86,8 @@ void conn_put(struct conn *c)
 	conn_drop_output(c);
 	pthread_mutex_destroy(&c->lock);
 	pthread_mutex_destroy(&c->send_lock);
+	/* The connection's id, for NFSv4.1 sessions bound to it, is its peer cache. */
+	nfs4_conn_closed((uint64_t)(uintptr_t)c->peer.cache);
 	peer_cache_free(c->peer.cache);
 	free(c);
 }

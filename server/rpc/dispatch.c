@@ -6,6 +6,7 @@
 #include "drc.h"
 #include "ebr.h"
 #include "log.h"
+#include "nfs4.h"
 #include "req.h"
 
 #include <arpa/inet.h>
@@ -87,18 +88,25 @@ int req_enter_export(struct req *req, struct export *ex, const struct export_opt
 	return rc;
 }
 
-static const struct prog_desc *const programs[] = { &nfs3_program, &mount1_program,
+static const struct prog_desc *const programs[] = { &nfs3_program, &nfs4_program, &mount1_program,
 						    &mount3_program };
 
-static const struct prog_desc *find_program(uint32_t prog, uint32_t vers, uint32_t *low,
+/* NFSv4.1 only where it is on, and only over TCP (RFC 8881 2.9.1: no UDP). */
+static bool program_offered(const struct prog_desc *p, const struct rpc_call *call)
+{
+	return p != &nfs4_program || (nfs4_enabled() && call->peer->is_tcp);
+}
+
+static const struct prog_desc *find_program(const struct rpc_call *call, uint32_t *low,
 					    uint32_t *high, bool *prog_known)
 {
+	uint32_t prog = call->prog, vers = call->vers;
 	*prog_known = false;
 	*low = UINT32_MAX;
 	*high = 0;
 	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
 		const struct prog_desc *p = programs[i];
-		if (p->prog != prog)
+		if (p->prog != prog || !program_offered(p, call))
 			continue;
 		*prog_known = true;
 		if (p->vers < *low)
@@ -221,7 +229,7 @@ static bool process(const uint8_t *rec, size_t len, const struct rpc_peer *peer,
 
 	uint32_t low, high;
 	bool prog_known;
-	const struct prog_desc *p = find_program(call.prog, call.vers, &low, &high, &prog_known);
+	const struct prog_desc *p = find_program(&call, &low, &high, &prog_known);
 	if (!p) {
 		if (prog_known)
 			rpc_encode_prog_mismatch(rep, call.xid, low, high);
