@@ -184,6 +184,7 @@ enum {
 	OPT_PASSFILE,
 	OPT_EXTPASS,
 	OPT_NO_NFS4,
+	OPT_NFS4,
 	OPT_LEASE,
 	OPT_GRACE,
 };
@@ -203,6 +204,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "passfile", required_argument, NULL, OPT_PASSFILE },
 		{ "extpass", required_argument, NULL, OPT_EXTPASS },
 		{ "no-nfs4", no_argument, NULL, OPT_NO_NFS4 },
+		{ "nfs4", no_argument, NULL, OPT_NFS4 },
 		{ "lease-time", required_argument, NULL, OPT_LEASE },
 		{ "grace-time", required_argument, NULL, OPT_GRACE },
 		{ "no-root-squash", no_argument, NULL, OPT_NO_ROOT_SQUASH },
@@ -280,6 +282,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_NFS4:
 			o->v4.enabled = false;
+			break;
+		case OPT_NFS4:
+			o->v4.enabled = true;
 			break;
 		case OPT_LEASE:
 			if (parse_num("--lease-time", optarg, 10, 3600, &v))
@@ -561,7 +566,8 @@ int main(int argc, char **argv)
 		.tc = { .port = -1, .mount_port = -1, .udp = true },
 		/* The command line's DIRs go to the local host, whose root and users are trusted. */
 		.eo = { .insecure = true, .anonuid = 65534, .anongid = 65534 },
-		.v4 = { .enabled = true },
+		/* Until every operation the Linux client uses is written (--nfs4 turns it on). */
+		.v4 = { .enabled = false },
 	};
 	if (parse_args(argc, argv, &o) != 0)
 		return 2;
