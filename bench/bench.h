@@ -25,7 +25,7 @@ struct opts {
 	 * relative to the export's root or to --dir, and create nothing. */
 	const char *read_file; /* seqread, randread */
 	const char *list_dir;  /* readdir, local-readdir, local-readdirplus */
-	int direct;            /* --read-file opened O_DIRECT (local) */
+	int drop_behind;       /* local: drop --read-file's pages once read */
 	int qd;
 	int conns;
 	uint64_t size;

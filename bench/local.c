@@ -205,16 +205,26 @@ static size_t chunk_len(uint64_t off, uint64_t size, size_t bs)
 	return size - off < bs ? (size_t)(size - off) : bs;
 }
 
+/* --drop-behind: forget the pages just read. A FUSE mount's page cache
+ * would otherwise answer the next pass (and every random read of a page read
+ * before) without asking the filesystem, where every NFS READ reaches the
+ * server. The reads stay buffered, with the kernel's readahead, as a reader
+ * of the mount gets them (O_DIRECT measured slower for gocryptfs: 34 against
+ * 76 MiB/s with 16 threads). */
+static void drop_behind(uint64_t off, size_t len)
+{
+	if (g_opt.drop_behind &&
+	    posix_fadvise(l_rfd, (off_t)off, (off_t)len, POSIX_FADV_DONTNEED) != 0)
+		die("posix_fadvise %s: %s", g_opt.read_file, strerror(errno));
+}
+
 /* Opens --read-file and reads it whole, untimed: the copy every timed read
- * is compared with, and the same warm caches the NFS side starts with. With
- * --direct the file is opened O_DIRECT, so that every read reaches the
- * filesystem: a FUSE mount's page cache would otherwise answer repeated
- * reads itself, where each NFS READ reaches the server. */
+ * is compared with, and the same warm caches the NFS side starts with. */
 static void load_ref(void)
 {
 	if (l_ref)
 		return;
-	l_rfd = openat(l_dirfd, g_opt.read_file, O_RDONLY | (g_opt.direct ? O_DIRECT : 0));
+	l_rfd = openat(l_dirfd, g_opt.read_file, O_RDONLY);
 	struct stat st;
 	if (l_rfd < 0 || fstat(l_rfd, &st) != 0)
 		die("open %s/%s: %s", g_opt.dir, g_opt.read_file, strerror(errno));
@@ -231,6 +241,7 @@ static void load_ref(void)
 		if (n != (ssize_t)len)
 			die("pread %s: %s", g_opt.read_file,
 			    n < 0 ? strerror(errno) : "short read");
+		drop_behind(off, len);
 		off += len;
 	}
 	snprintf(l_ref_extra, sizeof(l_ref_extra), "file_size=%" PRIu64 " file_digest=%016" PRIx64,
@@ -256,6 +267,7 @@ static void read_checked(struct rthread *t, uint8_t *buf, uint64_t off, size_t l
 		die("pread %s at %" PRIu64 ": %s", g_opt.read_file, off,
 		    n < 0 ? strerror(errno) : "short read");
 	hist_add(&t->h, now_ns() - t0);
+	drop_behind(off, len);
 	if (memcmp(buf, l_ref + off, len) != 0)
 		die("%s: bytes at offset %" PRIu64 " differ from the first pass", g_opt.read_file,
 		    off);
@@ -316,7 +328,7 @@ static void local_read_file(const char *name, void *(*fn)(void *))
 		bytes += ts[i].bytes;
 	}
 	char extra[160];
-	int n = snprintf(extra, sizeof(extra), "%s direct=%d", l_ref_extra, g_opt.direct);
+	int n = snprintf(extra, sizeof(extra), "%s drop_behind=%d", l_ref_extra, g_opt.drop_behind);
 	if (fn == seq_thread)
 		snprintf(extra + n, sizeof(extra) - (size_t)n, " passes=%.2f",
 			 (double)bytes / (double)l_ref_size);

@@ -288,9 +288,10 @@ static void usage(FILE *f)
 "                       directory; an untimed first listing sets the entry\n"
 "                       count and names every timed one must match; RESULT has\n"
 "                       listed= and names_digest=\n"
-"  --direct             local: open --read-file O_DIRECT, so every read reaches\n"
-"                       the filesystem (a FUSE mount's page cache answers\n"
-"                       repeated reads otherwise; NFS READs all reach the server)\n"
+"  --drop-behind        local: drop the pages of --read-file just read\n"
+"                       (POSIX_FADV_DONTNEED), so every read reaches the\n"
+"                       filesystem (a FUSE mount's page cache answers repeated\n"
+"                       reads otherwise; NFS READs all reach the server)\n"
 "  (local-seqread@N and local-randread@N: N threads, N reads in flight)\n");
 }
 
@@ -341,7 +342,7 @@ int main(int argc, char **argv)
 		{"warm-mem", required_argument, 0, 'W'},
 		{"read-file", required_argument, 0, 'R'},
 		{"list-dir", required_argument, 0, 'L'},
-		{"direct", no_argument, 0, 'O'},
+		{"drop-behind", no_argument, 0, 'O'},
 		{"keep", no_argument, 0, 'k'},
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
@@ -370,7 +371,7 @@ int main(int argc, char **argv)
 		case 'W': g_opt.warm_mem = parse_size(optarg, "--warm-mem"); break;
 		case 'R': g_opt.read_file = optarg; break;
 		case 'L': g_opt.list_dir = optarg; break;
-		case 'O': g_opt.direct = 1; break;
+		case 'O': g_opt.drop_behind = 1; break;
 		case 'k': g_opt.keep = 1; break;
 		case 'v': g_opt.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
