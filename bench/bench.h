@@ -21,6 +21,11 @@ struct opts {
 	const char *workloads;
 	const char *label;
 	const char *dir; /* local workloads */
+	/* Read-only mode (--read-file, --list-dir): read what is already there,
+	 * relative to the export's root or to --dir, and create nothing. */
+	const char *read_file; /* seqread, randread */
+	const char *list_dir;  /* readdir, local-readdir, local-readdirplus */
+	int drop_behind;       /* local: drop --read-file's pages once read */
 	int qd;
 	int conns;
 	uint64_t size;
@@ -51,6 +56,8 @@ void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warm_memory(void);
 uint64_t xorshift64(uint64_t *s);
+uint64_t hash64(const void *p, size_t n);
+int read_only_mode(void);
 
 /* Latency histogram, log-linear: 64 sub-buckets per power of two. */
 #define HIST_SUB 64
@@ -87,7 +94,8 @@ void nfs_bench_finish(void);
 
 /* ---- local limits (local.c) ---- */
 int local_is_workload(const char *name);
-void local_run_workload(const char *name);
+int local_has_threads(const char *name);
+void local_run_workload(const char *name, int conns);
 void local_finish(void);
 
 #endif

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -29,6 +30,7 @@
 static const char *local_names[] = {
 	"local-null",   "local-seqwrite", "local-seqread", "local-randread",
 	"local-create", "local-stat",     "local-readdir", "local-remove",
+	"local-readdirplus",
 };
 
 static int l_dirfd = -1;   /* --dir */
@@ -37,6 +39,7 @@ static char l_sub[64];
 static int l_subfd = -1;
 static uint64_t l_seq_size;
 static uint64_t l_nfiles;
+static int l_conns = 1; /* threads of the workload being run */
 
 int local_is_workload(const char *name)
 {
@@ -44,6 +47,12 @@ int local_is_workload(const char *name)
 		if (!strcmp(local_names[i], name))
 			return 1;
 	return 0;
+}
+
+int local_has_threads(const char *name)
+{
+	return g_opt.read_file &&
+	       (!strcmp(name, "local-seqread") || !strcmp(name, "local-randread"));
 }
 
 static void local_init(void)
@@ -55,6 +64,8 @@ static void local_init(void)
 	l_dirfd = open(g_opt.dir, O_RDONLY | O_DIRECTORY);
 	if (l_dirfd < 0)
 		die("open %s: %s", g_opt.dir, strerror(errno));
+	if (read_only_mode())
+		return; /* no work directory: --dir may be read-only */
 	snprintf(l_sub, sizeof(l_sub), "loopnfs-local.%d", (int)getpid());
 	if (mkdirat(l_dirfd, l_sub, 0755) != 0)
 		die("mkdir %s/%s: %s", g_opt.dir, l_sub, strerror(errno));
@@ -72,7 +83,7 @@ static void report(const char *name, uint64_t ops, uint64_t bytes, uint64_t t0,
 	struct result r;
 	memset(&r, 0, sizeof(r));
 	r.workload = name;
-	r.conns = 1;
+	r.conns = l_conns;
 	r.qd = strcmp(name, "local-null") ? 1 : g_opt.qd;
 	r.ops = ops;
 	r.bytes = bytes;
@@ -182,6 +193,150 @@ static void local_randread(void)
 	free(h);
 }
 
+/* ---- read-only mode: a file made beforehand (--read-file) ---- */
+
+static int l_rfd = -1;
+static uint8_t *l_ref; /* the file as the untimed first pass read it */
+static uint64_t l_ref_size;
+static char l_ref_extra[96]; /* file_size= file_digest= for RESULT */
+
+static size_t chunk_len(uint64_t off, uint64_t size, size_t bs)
+{
+	return size - off < bs ? (size_t)(size - off) : bs;
+}
+
+/* --drop-behind: forget the pages just read. A FUSE mount's page cache
+ * would otherwise answer the next pass (and every random read of a page read
+ * before) without asking the filesystem, where every NFS READ reaches the
+ * server. The reads stay buffered, with the kernel's readahead, as a reader
+ * of the mount gets them (O_DIRECT measured slower for gocryptfs: 34 against
+ * 76 MiB/s with 16 threads). */
+static void drop_behind(uint64_t off, size_t len)
+{
+	if (g_opt.drop_behind &&
+	    posix_fadvise(l_rfd, (off_t)off, (off_t)len, POSIX_FADV_DONTNEED) != 0)
+		die("posix_fadvise %s: %s", g_opt.read_file, strerror(errno));
+}
+
+/* Opens --read-file and reads it whole, untimed: the copy every timed read
+ * is compared with, and the same warm caches the NFS side starts with. */
+static void load_ref(void)
+{
+	if (l_ref)
+		return;
+	l_rfd = openat(l_dirfd, g_opt.read_file, O_RDONLY);
+	struct stat st;
+	if (l_rfd < 0 || fstat(l_rfd, &st) != 0)
+		die("open %s/%s: %s", g_opt.dir, g_opt.read_file, strerror(errno));
+	if (!S_ISREG(st.st_mode) || st.st_size < 4096)
+		die("%s: not a regular file of at least 4096 bytes", g_opt.read_file);
+	l_ref_size = (uint64_t)st.st_size;
+	l_ref = aligned_alloc(4096, (l_ref_size + 4095) / 4096 * 4096);
+	if (!l_ref)
+		die("out of memory for a copy of %s (%" PRIu64 " bytes)", g_opt.read_file,
+		    l_ref_size);
+	for (uint64_t off = 0; off < l_ref_size;) {
+		size_t len = chunk_len(off, l_ref_size, g_opt.bs);
+		ssize_t n = pread(l_rfd, l_ref + off, len, (off_t)off);
+		if (n != (ssize_t)len)
+			die("pread %s: %s", g_opt.read_file,
+			    n < 0 ? strerror(errno) : "short read");
+		drop_behind(off, len);
+		off += len;
+	}
+	snprintf(l_ref_extra, sizeof(l_ref_extra), "file_size=%" PRIu64 " file_digest=%016" PRIx64,
+		 l_ref_size, hash64(l_ref, l_ref_size));
+}
+
+struct rthread {
+	pthread_t th;
+	uint64_t rng, ops, bytes;
+	struct hist h;
+};
+
+static _Atomic uint64_t l_next_chunk;
+static uint64_t l_deadline;
+
+/* One timed read at off, compared with the first pass (as the NFS side
+ * compares every READ). */
+static void read_checked(struct rthread *t, uint8_t *buf, uint64_t off, size_t len)
+{
+	uint64_t t0 = now_ns();
+	ssize_t n = pread(l_rfd, buf, len, (off_t)off);
+	if (n != (ssize_t)len)
+		die("pread %s at %" PRIu64 ": %s", g_opt.read_file, off,
+		    n < 0 ? strerror(errno) : "short read");
+	hist_add(&t->h, now_ns() - t0);
+	drop_behind(off, len);
+	if (memcmp(buf, l_ref + off, len) != 0)
+		die("%s: bytes at offset %" PRIu64 " differ from the first pass", g_opt.read_file,
+		    off);
+	t->ops++;
+	t->bytes += len;
+}
+
+/* The threads take the next --bs chunk in turn, so together they read the
+ * file in order with N reads in flight, as one NFS connection at qd N does;
+ * whole passes until --duration (at least one). */
+static void *seq_thread(void *arg)
+{
+	struct rthread *t = arg;
+	uint8_t *buf = aligned_alloc(4096, BENCH_MAX_IO);
+	uint64_t chunks = (l_ref_size + g_opt.bs - 1) / g_opt.bs;
+	for (;;) {
+		uint64_t k = atomic_fetch_add(&l_next_chunk, 1);
+		if (k >= chunks && now_ns() >= l_deadline)
+			break;
+		uint64_t off = (k % chunks) * g_opt.bs;
+		read_checked(t, buf, off, chunk_len(off, l_ref_size, g_opt.bs));
+	}
+	free(buf);
+	return NULL;
+}
+
+/* 4 KiB at random 4 KiB-aligned offsets until --duration, as randread. */
+static void *rand_thread(void *arg)
+{
+	struct rthread *t = arg;
+	uint8_t *buf = aligned_alloc(4096, 4096);
+	uint64_t blocks = l_ref_size / 4096;
+	while (now_ns() < l_deadline)
+		read_checked(t, buf, (xorshift64(&t->rng) % blocks) * 4096, 4096);
+	free(buf);
+	return NULL;
+}
+
+static void local_read_file(const char *name, void *(*fn)(void *))
+{
+	load_ref();
+	struct rthread *ts = calloc((size_t)l_conns, sizeof(*ts));
+	struct hist *h = calloc(1, sizeof(*h));
+	if (!ts || !h)
+		die("out of memory");
+	atomic_store(&l_next_chunk, 0);
+	uint64_t t0 = now_ns(), ops = 0, bytes = 0;
+	l_deadline = t0 + (uint64_t)(g_opt.duration * 1e9);
+	for (int i = 0; i < l_conns; i++) {
+		ts[i].rng = g_opt.seed * 31 + 7 + (uint64_t)i * 7919;
+		if (pthread_create(&ts[i].th, NULL, fn, &ts[i]) != 0)
+			die("pthread_create failed");
+	}
+	for (int i = 0; i < l_conns; i++) {
+		pthread_join(ts[i].th, NULL);
+		hist_merge(h, &ts[i].h);
+		ops += ts[i].ops;
+		bytes += ts[i].bytes;
+	}
+	char extra[160];
+	int n = snprintf(extra, sizeof(extra), "%s drop_behind=%d", l_ref_extra, g_opt.drop_behind);
+	if (fn == seq_thread)
+		snprintf(extra + n, sizeof(extra) - (size_t)n, " passes=%.2f",
+			 (double)bytes / (double)l_ref_size);
+	report(name, ops, bytes, t0, h, extra);
+	free(ts);
+	free(h);
+}
+
 /* ---- metadata ---- */
 
 static void fname(char *b, size_t n, uint64_t i)
@@ -242,49 +397,97 @@ static void local_stat(void)
 	free(h);
 }
 
-static void local_readdir(void)
+static int open_list_dir(void);
+
+/* One listing, as ls does: open, getdents64 until the end, close; with st
+ * an fstatat of every entry too (the attributes READDIRPLUS returns).
+ * Returns the entries other than . and ..; *names gets the sum of their
+ * names' hashes (the same whatever the order). */
+static uint64_t list_once(int st, char *buf, size_t bsz, struct hist *h, uint64_t *calls,
+			  uint64_t *names)
 {
-	ensure_local_files();
+	uint64_t listed = 0;
+	int fd = open_list_dir();
+	*names = 0;
+	for (;;) {
+		uint64_t t = now_ns();
+		long n = syscall(SYS_getdents64, fd, buf, bsz);
+		if (n < 0)
+			die("getdents64: %s", strerror(errno));
+		calls[0]++;
+		if (n == 0) {
+			hist_add(h, now_ns() - t);
+			close(fd);
+			return listed;
+		}
+		for (long pos = 0; pos < n;) {
+			/* struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name */
+			unsigned short reclen;
+			memcpy(&reclen, buf + pos + 16, 2);
+			const char *nm = buf + pos + 19;
+			pos += reclen;
+			if (!strcmp(nm, ".") || !strcmp(nm, ".."))
+				continue;
+			struct stat sb;
+			if (st && fstatat(fd, nm, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+				die("fstatat %s: %s", nm, strerror(errno));
+			listed++;
+			*names += hash64(nm, strlen(nm));
+		}
+		hist_add(h, now_ns() - t);
+	}
+}
+
+/* The directory to list: --list-dir, or the files made by local-create. */
+static int open_list_dir(void)
+{
+	int fd;
+	if (g_opt.list_dir)
+		fd = openat(l_dirfd, g_opt.list_dir, O_RDONLY | O_DIRECTORY);
+	else
+		fd = openat(l_subfd, "files", O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		die("open %s: %s", g_opt.list_dir ? g_opt.list_dir : "files", strerror(errno));
+	return fd;
+}
+
+/* Whole listings until --duration; latency is per getdents64 call (with st:
+ * that call and the fstatat of the entries it returned). */
+static void local_readdir(const char *name, int st)
+{
 	struct hist *h = calloc(1, sizeof(*h));
 	size_t bsz = 65536;
 	char *buf = malloc(bsz);
-	uint64_t entries = 0, calls = 0, listings = 0;
+	uint64_t entries = 0, calls = 0, listings = 0, names, want_names = 0, want;
+	if (g_opt.list_dir) {
+		/* Untimed: what every timed listing must show. */
+		struct hist *h0 = calloc(1, sizeof(*h0));
+		uint64_t c0 = 0;
+		want = list_once(st, buf, bsz, h0, &c0, &want_names);
+		free(h0);
+	} else {
+		ensure_local_files();
+		want = l_nfiles;
+	}
 	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(g_opt.duration * 1e9);
 	do {
-		int fd = openat(l_subfd, "files", O_RDONLY | O_DIRECTORY);
-		if (fd < 0)
-			die("open files: %s", strerror(errno));
-		uint64_t listed = 0;
-		for (;;) {
-			uint64_t t = now_ns();
-			long n = syscall(SYS_getdents64, fd, buf, bsz);
-			if (n < 0)
-				die("getdents64: %s", strerror(errno));
-			hist_add(h, now_ns() - t);
-			calls++;
-			if (n == 0)
-				break;
-			for (long pos = 0; pos < n;) {
-				/* struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name */
-				unsigned short reclen;
-				memcpy(&reclen, buf + pos + 16, 2);
-				const char *nm = buf + pos + 19;
-				if (strcmp(nm, ".") && strcmp(nm, ".."))
-					listed++;
-				pos += reclen;
-			}
-		}
-		close(fd);
-		if (listed != l_nfiles)
-			die("getdents listed %" PRIu64 " of %" PRIu64 " files", listed, l_nfiles);
+		uint64_t listed = list_once(st, buf, bsz, h, &calls, &names);
+		if (listed != want)
+			die("getdents listed %" PRIu64 " of %" PRIu64 " entries", listed, want);
+		if (g_opt.list_dir && names != want_names)
+			die("%s: a listing showed other names than the first", g_opt.list_dir);
 		entries += listed;
 		listings++;
 	} while (now_ns() < end);
-	char extra[160];
+	char extra[200];
 	double secs = (double)(now_ns() - t0) / 1e9;
-	snprintf(extra, sizeof(extra), "entries=%" PRIu64 " entries_s=%.1f listings=%" PRIu64,
-		 entries, (double)entries / secs, listings);
-	report("local-readdir", calls, 0, t0, h, extra);
+	int n = snprintf(extra, sizeof(extra),
+			 "entries=%" PRIu64 " entries_s=%.1f listings=%" PRIu64, entries,
+			 (double)entries / secs, listings);
+	if (g_opt.list_dir)
+		snprintf(extra + n, sizeof(extra) - (size_t)n,
+			 " listed=%" PRIu64 " names_digest=%016" PRIx64, want, want_names);
+	report(name, calls, 0, t0, h, extra);
 	free(buf);
 	free(h);
 }
@@ -438,10 +641,15 @@ static void local_null(void)
 	free(h);
 }
 
-void local_run_workload(const char *name)
+void local_run_workload(const char *name, int conns)
 {
 	local_init();
-	if (!strcmp(name, "local-null"))
+	l_conns = conns;
+	if (g_opt.read_file && !strcmp(name, "local-seqread"))
+		local_read_file(name, seq_thread);
+	else if (g_opt.read_file && !strcmp(name, "local-randread"))
+		local_read_file(name, rand_thread);
+	else if (!strcmp(name, "local-null"))
 		local_null();
 	else if (!strcmp(name, "local-seqwrite"))
 		local_seqwrite(1);
@@ -456,7 +664,9 @@ void local_run_workload(const char *name)
 	} else if (!strcmp(name, "local-stat"))
 		local_stat();
 	else if (!strcmp(name, "local-readdir"))
-		local_readdir();
+		local_readdir(name, 0);
+	else if (!strcmp(name, "local-readdirplus"))
+		local_readdir(name, 1);
 	else if (!strcmp(name, "local-remove"))
 		local_remove(1);
 	else
@@ -465,7 +675,10 @@ void local_run_workload(const char *name)
 
 void local_finish(void)
 {
-	if (l_dirfd < 0 || g_opt.keep)
+	if (l_rfd >= 0)
+		close(l_rfd);
+	free(l_ref);
+	if (l_dirfd < 0 || g_opt.keep || read_only_mode())
 		return;
 	if (l_nfiles)
 		local_remove(0);

@@ -6,7 +6,10 @@
  *                 --workload null,seqwrite,seqread@4,... [--qd 16] [--conns 1]
  *                 [--size 1G] [--bs 1M] [--files 100000] [--duration 5]
  *   loopnfs-bench --dir D --workload local-seqread,local-null,...
+ *   loopnfs-bench ... --read-file PATH --list-dir PATH --workload seqread,readdir,...
  *
+ * With --read-file/--list-dir the benchmark reads a tree made beforehand
+ * (for a read-only export, e.g. an encrypted view) and creates nothing.
  * A workload name may carry "@N" to run it with N connections.  Every reply
  * is checked; any error, short transfer, data mismatch or stall is fatal
  * (exit status 2).  One "RESULT ..." line is printed per workload on stdout.
@@ -85,6 +88,31 @@ uint64_t xorshift64(uint64_t *s)
 	x ^= x << 17;
 	*s = x;
 	return x * 0x2545F4914F6CDD1Dull;
+}
+
+/*
+ * A 64-bit hash, to tell a script whether two targets served the same bytes
+ * (or names): fast enough to run over a whole file once, untimed; not
+ * cryptographic.
+ */
+uint64_t hash64(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t h = 0x243F6A8885A308D3ull ^ n, w;
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+		h ^= h >> 29;
+	}
+	for (; n > 0; b++, n--)
+		h = (h ^ *b) * 0x100000001B3ull;
+	h ^= h >> 32;
+	return h * 0xD6E8FEB86659FD93ull;
+}
+
+int read_only_mode(void)
+{
+	return g_opt.read_file || g_opt.list_dir;
 }
 
 /*
@@ -227,6 +255,7 @@ static void usage(FILE *f)
 "local-limit workloads (need --dir on the same filesystem):\n"
 "  local-null (TCP ping-pong at --qd) local-seqwrite local-seqread\n"
 "  local-randread local-create local-stat local-readdir local-remove\n"
+"  local-readdirplus (getdents64 + fstatat of every entry)\n"
 "options:\n"
 "  --host ADDR          server address (127.0.0.1)\n"
 "  --port N             NFS port\n"
@@ -248,7 +277,46 @@ static void usage(FILE *f)
 "  --warm-mem BYTES     touch and free this much memory before each timed\n"
 "                       seqwrite, create and mixed (0: off)\n"
 "  --keep               do not remove the files created on the server\n"
-"  -v, --verbose\n");
+"  -v, --verbose\n"
+"read-only mode (a tree made beforehand; nothing is created or removed):\n"
+"  --read-file PATH     seqread/randread read this file (relative to the\n"
+"                       export's root, or to --dir): one untimed pass reads\n"
+"                       it whole (warming every cache), every timed read is\n"
+"                       compared with that copy; RESULT has file_size= and\n"
+"                       file_digest= (a hash of the copy)\n"
+"  --list-dir PATH      readdir/local-readdir/local-readdirplus list this\n"
+"                       directory; an untimed first listing sets the entry\n"
+"                       count and names every timed one must match; RESULT has\n"
+"                       listed= and names_digest=\n"
+"  --drop-behind        local: drop the pages of --read-file just read\n"
+"                       (POSIX_FADV_DONTNEED), so every read reaches the\n"
+"                       filesystem (a FUSE mount's page cache answers repeated\n"
+"                       reads otherwise; NFS READs all reach the server)\n"
+"  (local-seqread@N and local-randread@N: N threads, N reads in flight)\n");
+}
+
+/* In read-only mode nothing may write: each workload reads what the options
+ * name, or it is refused before anything runs. */
+static void check_read_only(const char *w)
+{
+	static const char *file_readers[] = { "seqread", "randread", "local-seqread",
+					      "local-randread" };
+	static const char *listers[] = { "readdir", "local-readdir", "local-readdirplus" };
+	if (!read_only_mode() || !strcmp(w, "null") || !strcmp(w, "local-null"))
+		return;
+	for (size_t i = 0; i < sizeof(file_readers) / sizeof(file_readers[0]); i++)
+		if (!strcmp(w, file_readers[i])) {
+			if (!g_opt.read_file)
+				die("'%s' in read-only mode needs --read-file", w);
+			return;
+		}
+	for (size_t i = 0; i < sizeof(listers) / sizeof(listers[0]); i++)
+		if (!strcmp(w, listers[i])) {
+			if (!g_opt.list_dir)
+				die("'%s' in read-only mode needs --list-dir", w);
+			return;
+		}
+	die("'%s' writes, so it cannot run with --read-file/--list-dir", w);
 }
 
 int main(int argc, char **argv)
@@ -272,6 +340,9 @@ int main(int argc, char **argv)
 		{"dir", required_argument, 0, 'D'},
 		{"seed", required_argument, 0, 'S'},
 		{"warm-mem", required_argument, 0, 'W'},
+		{"read-file", required_argument, 0, 'R'},
+		{"list-dir", required_argument, 0, 'L'},
+		{"drop-behind", no_argument, 0, 'O'},
 		{"keep", no_argument, 0, 'k'},
 		{"verbose", no_argument, 0, 'v'},
 		{"help", no_argument, 0, 'h'},
@@ -298,6 +369,9 @@ int main(int argc, char **argv)
 		case 'D': g_opt.dir = optarg; break;
 		case 'S': g_opt.seed = strtoull(optarg, NULL, 0); break;
 		case 'W': g_opt.warm_mem = parse_size(optarg, "--warm-mem"); break;
+		case 'R': g_opt.read_file = optarg; break;
+		case 'L': g_opt.list_dir = optarg; break;
+		case 'O': g_opt.drop_behind = 1; break;
 		case 'k': g_opt.keep = 1; break;
 		case 'v': g_opt.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -354,6 +428,11 @@ int main(int argc, char **argv)
 			die("unknown workload '%s' (see --help)", w);
 		if (at && (atoi(at + 1) < 1 || atoi(at + 1) > BENCH_MAX_CONNS))
 			die("bad connection count in '%s@%s'", w, at + 1);
+		check_read_only(w);
+		if (at && atoi(at + 1) > 1 && local_is_workload(w) && !local_has_threads(w))
+			die("'%s@%s': only local-seqread and local-randread with --read-file run "
+			    "several threads",
+			    w, at + 1);
 	}
 	free(list);
 	if (want_nfs) {
@@ -373,7 +452,7 @@ int main(int argc, char **argv)
 		if (nfs_is_workload(w))
 			nfs_run_workload(w, conns);
 		else
-			local_run_workload(w);
+			local_run_workload(w, at ? conns : 1);
 	}
 	free(list);
 	if (want_nfs)

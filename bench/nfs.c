@@ -7,6 +7,11 @@
  * nfsstat3 == NFS3_OK, counts, file types/sizes, write verifiers, and read
  * data against the deterministic pattern written earlier.  Any deviation
  * calls die() (exit status 2).
+ *
+ * Read-only mode (--read-file, --list-dir) reads a tree made beforehand,
+ * e.g. through an encrypted view where nothing can be written and names
+ * are not ours: the file's bytes are checked against an untimed first pass,
+ * each listing against an untimed first listing.
  */
 #include "bench.h"
 
@@ -68,6 +73,7 @@ struct slot {
 	uint64_t idx;
 	uint64_t cookie;
 	uint64_t listed;
+	uint64_t names; /* sum of the listed names' hashes (--list-dir) */
 	uint32_t len;
 	struct fh fh;
 	char verf[NFS3_COOKIEVERFSIZE];
@@ -85,6 +91,7 @@ struct conn {
 	struct hist h;  /* per logical op (per RPC for readdir) */
 	struct hist hc; /* COMMIT latency */
 	uint64_t ops, bytes, entries, listings, commits;
+	uint64_t started; /* listings begun (one only in the untimed first one) */
 	uint64_t last_progress;
 	uint64_t rng;
 	/* sequential write/read state */
@@ -112,6 +119,13 @@ static _Atomic uint64_t g_next_idx;
 static uint64_t g_target_files;
 static atomic_int g_mix_done;
 static uint64_t g_seq_seed, g_small_seed, g_mix_seed;
+/* Read-only mode: the first pass's copy of --read-file, and what the first
+ * listing of --list-dir showed. g_loading marks those untimed passes. */
+static int g_loading;
+static uint8_t *g_ref;
+static char g_ref_extra[96];
+static int g_have_list;
+static uint64_t g_list_count, g_list_names;
 
 static const char *nfsstat_str(int s)
 {
@@ -335,6 +349,29 @@ static void cb_sync_rmdir(struct rpc_context *rpc, int status, void *data, void 
 	op->done = 1;
 }
 
+static void cb_sync_getattr(struct rpc_context *rpc, int status, void *data, void *priv)
+{
+	(void)rpc;
+	struct sop *op = priv;
+	check_rpc(status, data, "GETATTR", op->name);
+	GETATTR3res *r = data;
+	op->nstat = r->status;
+	if (r->status == NFS3_OK)
+		op->attr = r->GETATTR3res_u.resok.obj_attributes;
+	op->done = 1;
+}
+
+static fattr3 sync_getattr(const struct fh *f, const char *name)
+{
+	struct sop op = { .name = name };
+	GETATTR3args a;
+	a.object = fh3(f);
+	queued(rpc_nfs3_getattr_async(g_ctl, cb_sync_getattr, &a, &op), g_ctl, "GETATTR");
+	wait_done(g_ctl, &op.done, "GETATTR");
+	check_nfs(op.nstat, "GETATTR", name);
+	return op.attr;
+}
+
 static int sync_lookup(const struct fh *dir, const char *name, struct fh *out)
 {
 	struct sop op = {.name = name};
@@ -365,6 +402,18 @@ static void sync_mkdir(const struct fh *dir, const char *name, struct fh *out)
 		*out = op.fh;
 	else
 		check_nfs(sync_lookup(dir, name, out), "LOOKUP after MKDIR", name);
+}
+
+/* LOOKUP of each component of a path relative to the export's root. */
+static fattr3 lookup_path(const char *path, struct fh *out)
+{
+	char *copy = strdup(path);
+	struct fh cur = g_root;
+	for (char *save = NULL, *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save))
+		check_nfs(sync_lookup(&cur, c, &cur), "LOOKUP", c);
+	free(copy);
+	*out = cur;
+	return sync_getattr(out, path);
 }
 
 /* CREATE UNCHECKED with size 0: creates or truncates. */
@@ -555,8 +604,10 @@ static void cb_read(struct rpc_context *rpc, int status, void *data, void *priv)
 	if (ok->count != s->len || ok->data.data_len != s->len)
 		die("READ offset %" PRIu64 ": short read, count %u data %u, expected %u "
 		    "(file size %" PRIu64 ")", s->off, ok->count, ok->data.data_len, s->len, g_seq_size);
-	const uint8_t *want = pat_at(g_seq_seed, s->off);
-	if (memcmp(ok->data.data_val, want, s->len) != 0) {
+	const uint8_t *want = g_ref ? g_ref + s->off : pat_at(g_seq_seed, s->off);
+	if (g_loading)
+		memcpy(g_ref + s->off, ok->data.data_val, s->len);
+	else if (memcmp(ok->data.data_val, want, s->len) != 0) {
 		uint32_t i = 0;
 		while (i < s->len && (uint8_t)ok->data.data_val[i] == want[i])
 			i++;
@@ -674,6 +725,37 @@ static void cb_stat_lookup(struct rpc_context *rpc, int status, void *data, void
 /* READDIRPLUS: each slot walks the whole directory; latency is per call. */
 static void issue_readdirplus(struct slot *s);
 
+/* --list-dir: names are not ours to check, but each must come with its
+ * attributes (what makes READDIRPLUS comparable with readdir + stat). */
+static void check_listed(struct slot *s, const entryplus3 *e)
+{
+	if (!e->name_attributes.attributes_follow)
+		die("READDIRPLUS: no attributes for entry '%s'", e->name);
+	s->names += hash64(e->name, strlen(e->name));
+}
+
+/* A whole listing: as many entries as made (or, with --list-dir, as the
+ * untimed first listing showed), and the same names. */
+static void check_listing(struct slot *s)
+{
+	if (!g_opt.list_dir) {
+		if (s->listed != g_nfiles)
+			die("READDIRPLUS listing returned %" PRIu64 " entries, expected %" PRIu64,
+			    s->listed, g_nfiles);
+		return;
+	}
+	if (!g_have_list) {
+		g_list_count = s->listed;
+		g_list_names = s->names;
+		g_have_list = 1;
+	} else if (s->listed != g_list_count || s->names != g_list_names) {
+		die("READDIRPLUS listing of %s: %" PRIu64 " entries, the first listing %" PRIu64
+		    "%s",
+		    g_opt.list_dir, s->listed, g_list_count,
+		    s->listed == g_list_count ? ", other names" : "");
+	}
+}
+
 static void cb_readdirplus(struct rpc_context *rpc, int status, void *data, void *priv)
 {
 	(void)rpc;
@@ -692,6 +774,11 @@ static void cb_readdirplus(struct rpc_context *rpc, int status, void *data, void
 		s->cookie = e->cookie;
 		if (!strcmp(e->name, ".") || !strcmp(e->name, ".."))
 			continue;
+		n++;
+		if (g_opt.list_dir) {
+			check_listed(s, e);
+			continue;
+		}
 		if (e->name[0] != 'f' || strlen(e->name) != 9)
 			die("READDIRPLUS: unexpected entry '%s'", e->name);
 		if (e->name_attributes.attributes_follow) {
@@ -700,7 +787,6 @@ static void cb_readdirplus(struct rpc_context *rpc, int status, void *data, void
 				die("READDIRPLUS: entry %s has type %d size %" PRIu64, e->name,
 				    (int)at->type, (uint64_t)at->size);
 		}
-		n++;
 	}
 	memcpy(s->verf, ok->cookieverf, NFS3_COOKIEVERFSIZE);
 	hist_add(&c->h, t - s->t1);
@@ -709,9 +795,7 @@ static void cb_readdirplus(struct rpc_context *rpc, int status, void *data, void
 	s->listed += n;
 	c->last_progress = t;
 	if (ok->reply.eof) {
-		if (s->listed != g_nfiles)
-			die("READDIRPLUS listing returned %" PRIu64 " entries, expected %" PRIu64,
-			    s->listed, g_nfiles);
+		check_listing(s);
 		c->listings++;
 		complete(s, 0);
 		return;
@@ -777,7 +861,7 @@ static int slot_start(struct slot *s)
 		/* Whole passes over the connection's range until --duration
 		 * has elapsed (at least one pass). */
 		if (c->next >= c->hi) {
-			if (c->hi == c->lo || now_ns() >= g_deadline)
+			if (c->hi == c->lo || g_loading || now_ns() >= g_deadline)
 				return 0;
 			c->next = c->lo;
 		}
@@ -824,10 +908,12 @@ static int slot_start(struct slot *s)
 		return 1;
 	}
 	case W_READDIR:
-		if (now_ns() >= g_deadline)
+		if (now_ns() >= g_deadline || (g_loading && c->started > 0))
 			return 0;
+		c->started++;
 		s->cookie = 0;
 		s->listed = 0;
+		s->names = 0;
 		memset(s->verf, 0, sizeof(s->verf));
 		issue_readdirplus(s);
 		return 1;
@@ -940,8 +1026,47 @@ static double run_conns(struct conn *cs, int n)
 
 static void run_phase(enum wk kind, const char *name, int nconns, int print);
 
+/* --read-file: its handle and size, then one untimed pass reading it whole
+ * into g_ref, which every timed READ is compared with. */
+static void load_ref(int nconns)
+{
+	fattr3 at = lookup_path(g_opt.read_file, &g_seq);
+	if (at.type != NF3REG || at.size < 4096)
+		die("%s: not a regular file of at least 4096 bytes", g_opt.read_file);
+	g_seq_size = at.size;
+	g_ref = malloc((size_t)g_seq_size);
+	if (!g_ref)
+		die("out of memory for a copy of %s (%" PRIu64 " bytes)", g_opt.read_file,
+		    g_seq_size);
+	note("setup: reading %s, %" PRIu64 " bytes (untimed)", g_opt.read_file, g_seq_size);
+	g_loading = 1;
+	run_phase(W_SEQREAD, "seqread", nconns, 0);
+	g_loading = 0;
+	snprintf(g_ref_extra, sizeof(g_ref_extra), "file_size=%" PRIu64 " file_digest=%016" PRIx64,
+		 g_seq_size, hash64(g_ref, (size_t)g_seq_size));
+}
+
+/* --list-dir: its handle, then one untimed listing that sets what every
+ * timed one must show. */
+static void load_list(void)
+{
+	fattr3 at = lookup_path(g_opt.list_dir, &g_files);
+	if (at.type != NF3DIR)
+		die("%s: not a directory", g_opt.list_dir);
+	g_loading = 1;
+	run_phase(W_READDIR, "readdir", 1, 0);
+	g_loading = 0;
+	if (!g_have_list)
+		die("%s: the first listing did not finish", g_opt.list_dir);
+}
+
 static void ensure_seqfile(int nconns)
 {
+	if (g_opt.read_file) {
+		if (!g_ref)
+			load_ref(nconns);
+		return;
+	}
 	if (!g_have_seq || g_seq_size != g_opt.size) {
 		note("setup: writing %" PRIu64 "-byte seqfile (untimed)", g_opt.size);
 		run_phase(W_SEQWRITE, "seqwrite", nconns, 0);
@@ -950,6 +1075,11 @@ static void ensure_seqfile(int nconns)
 
 static void ensure_files(int nconns)
 {
+	if (g_opt.list_dir) {
+		if (!g_have_list && !g_loading)
+			load_list();
+		return;
+	}
 	if (g_nfiles == 0) {
 		note("setup: creating %" PRIu64 " files (untimed)", g_opt.files);
 		run_phase(W_CREATE, "create", nconns, 0);
@@ -1056,8 +1186,11 @@ static void run_phase(enum wk kind, const char *name, int nconns, int print)
 			 commits, (double)hc->max / 1e6, g_bs);
 		break;
 	case W_SEQREAD:
-		snprintf(res.extra, sizeof(res.extra), "bs=%u passes=%.2f", g_bs,
-			 (double)res.bytes / (double)g_seq_size);
+		snprintf(res.extra, sizeof(res.extra), "bs=%u passes=%.2f%s%s", g_bs,
+			 (double)res.bytes / (double)g_seq_size, g_ref ? " " : "", g_ref_extra);
+		break;
+	case W_RANDREAD:
+		snprintf(res.extra, sizeof(res.extra), "%s", g_ref_extra);
 		break;
 	case W_CREATE:
 		g_nfiles = g_opt.files;
@@ -1065,11 +1198,18 @@ static void run_phase(enum wk kind, const char *name, int nconns, int print)
 	case W_REMOVE:
 		g_nfiles = 0;
 		break;
-	case W_READDIR:
-		snprintf(res.extra, sizeof(res.extra),
-			 "entries=%" PRIu64 " entries_s=%.1f listings=%" PRIu64 " rdsize=%u",
-			 entries, (double)entries / (secs > 0 ? secs : 1e-9), listings, g_opt.rdsize);
+	case W_READDIR: {
+		int n = snprintf(res.extra, sizeof(res.extra),
+				 "entries=%" PRIu64 " entries_s=%.1f listings=%" PRIu64
+				 " rdsize=%u",
+				 entries, (double)entries / (secs > 0 ? secs : 1e-9), listings,
+				 g_opt.rdsize);
+		if (g_opt.list_dir)
+			snprintf(res.extra + n, sizeof(res.extra) - (size_t)n,
+				 " listed=%" PRIu64 " names_digest=%016" PRIx64, g_list_count,
+				 g_list_names);
 		break;
+	}
 	case W_MIXED: {
 		struct conn *w = &cs[0];
 		double wsecs = (double)(w->t_done - g_t_start) / 1e9;
@@ -1160,8 +1300,8 @@ void nfs_bench_init(void)
 static int g_have_work;
 static void ensure_workdir(void)
 {
-	if (g_have_work)
-		return;
+	if (g_have_work || read_only_mode())
+		return; /* read-only mode writes nothing */
 	snprintf(g_workname, sizeof(g_workname), "loopnfs-bench.%d", (int)getpid());
 	sync_mkdir(&g_root, g_workname, &g_work);
 	sync_mkdir(&g_work, "files", &g_files);
@@ -1180,6 +1320,8 @@ void nfs_run_workload(const char *name, int conns)
 
 void nfs_bench_finish(void)
 {
+	free(g_ref);
+	g_ref = NULL;
 	if (g_opt.keep || !g_have_work) {
 		rpc_destroy_context(g_ctl);
 		return;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Full test suite: deps, three builds (normal -Werror, ASan+UBSan, TSan),
 # ctest in each, cppcheck, a bounded fuzzing run, kernel-client tests, short
-# benchmark.
+# benchmarks (against nfs-ganesha; the encrypted view against gocryptfs).
 # Runs as root with no stdin (CI=true). Last line: "N passed, N failed".
 set -uo pipefail
 exec </dev/null
@@ -156,6 +156,15 @@ if [ -f bench/run.sh ]; then
 		run_script bench bench/run.sh --short
 	else
 		fail_step "bench (not run: build failed)"
+	fi
+fi
+# The encrypted view against passthrough and gocryptfs -reverse (FUSE), tiny
+# sizes (about 20 s); it skips itself, with a message, without gocryptfs or FUSE.
+if [ -f bench/crypt.sh ]; then
+	if [ "${BUILD_OK[build]:-0}" = 1 ]; then
+		run_script bench-crypt bench/crypt.sh --short
+	else
+		fail_step "bench-crypt (not run: build failed)"
 	fi
 fi
 
