@@ -335,6 +335,106 @@ phase_crossmnt() {
     umount "$X/m" || umount -l "$X/m"
 }
 
+# NFSv4.1 with the real client: the literal mount negotiates 4.1 with
+# rpcbind stopped, the scenario suite runs on it, and locks mean something:
+# two processes contend with lockf and flock (the second waits, then wins),
+# a local process's OFD lock on DIR holds the client off, concurrent sqlite
+# writers leave an intact database, and loopnfsd killed with -9 while a
+# lock is held: the client reclaims it and a rival does not get it during
+# the grace period.
+V4DIR=/srv/nfs4
+V4MNT=/mnt4
+V4STATE=/var/lib/kt-v4
+LOCKS="/usr/bin/python3 $KT_DIR/locks.py"
+v4_server() { start_guest_server /tmp/v4.out "$KT_LOOPNFSD" --nfs4 --no-rpcbind \
+    --lease-time 15 --grace-time 15 -s "$V4STATE" "$V4DIR"; }
+v4_stop_server() {
+    if [ -f "$SRV_PIDFILE" ] && kill -0 "$(cat "$SRV_PIDFILE")" 2>/dev/null; then
+        kill "${1:--TERM}" "$(cat "$SRV_PIDFILE")"
+        wait_for 20 bash -c "! kill -0 $(cat "$SRV_PIDFILE") 2>/dev/null"
+    fi
+}
+
+v4_locks() {
+    local f=$V4MNT/locks
+    mkdir -p "$f"
+    for kind in lockf flock; do
+        rm -f /tmp/held.$kind
+        $LOCKS hold "$f/$kind" $kind 6 /tmp/held.$kind &
+        local holder=$!
+        wait_for 30 test -e /tmp/held.$kind
+        check v4.$kind-refused-while-held bash -c "! $LOCKS try $f/$kind $kind"
+        local waited
+        waited=$($LOCKS wait "$f/$kind" $kind 90)
+        check v4.$kind-second-waits-then-wins test -n "$waited"
+        info "v4 $kind: the second process waited ${waited}s"
+        wait $holder
+    done
+    # A local process on DIR, with an OFD lock, holds the NFS client off.
+    rm -f /tmp/held.ofd
+    $LOCKS ofd-hold "$V4DIR/locks/local" 6 /tmp/held.ofd &
+    local ofd=$!
+    wait_for 30 test -e /tmp/held.ofd
+    check v4.local-ofd-lock-holds-client-off bash -c "! $LOCKS try $f/local lockf"
+    wait $ofd
+    check v4.client-gets-it-after-local-release $LOCKS wait "$f/local" lockf 90
+    # ... and the client's lock holds a local process off.
+    rm -f /tmp/held.nfs
+    $LOCKS hold "$f/nfsheld" lockf 6 /tmp/held.nfs &
+    local nh=$!
+    wait_for 30 test -e /tmp/held.nfs
+    check v4.client-lock-holds-local-off bash -c "! $LOCKS try $V4DIR/locks/nfsheld lockf"
+    wait $nh
+}
+
+v4_sqlite() {
+    local db=$V4MNT/kt.sqlite w pids=()
+    rm -f "$db"
+    for w in 1 2 3 4; do
+        $LOCKS sqlite "$db" $w 100 & pids+=($!)
+    done
+    check v4.sqlite-writers wait "${pids[@]}"
+    check v4.sqlite-integrity $LOCKS sqlite-check "$db" 400
+}
+
+v4_reclaim() {
+    local f=$V4MNT/locks/reclaim
+    rm -f /tmp/held.rc
+    $LOCKS hold "$f" lockf 60 /tmp/held.rc &
+    local holder=$!
+    wait_for 30 test -e /tmp/held.rc
+    v4_stop_server -KILL
+    v4_server || { fail v4.restart "see $SRV_LOG"; kill $holder; return; }
+    # During grace the rival is told to wait (GRACE), then DENIED once the holder has reclaimed.
+    check v4.rival-refused-after-restart bash -c "! timeout 60 $LOCKS try $f lockf"
+    check v4.holder-still-alive kill -0 $holder
+    kill $holder; wait $holder 2>/dev/null
+    check v4.rival-gets-it-after-release $LOCKS wait "$f" lockf 90
+}
+
+phase_v4() {
+    echo "== phase v4 (NFSv4.1: literal mount without rpcbind, suite, locks, reclaim)"
+    if grep -q ' /mnt nfs' /proc/mounts; then
+        timeout 60 umount /mnt || umount -l /mnt
+    fi
+    v4_stop_server
+    mkdir -p "$V4DIR" "$V4MNT" "$V4STATE" && chmod 0755 "$V4DIR"
+    local rpcb; rpcb=$(pidof rpcbind)
+    [ -n "$rpcb" ] && kill $rpcb
+    v4_server || { fail v4.server-start "see $SRV_LOG"; return; }
+    check v4.mount-literal tmount -t nfs localhost:/ "$V4MNT" || return
+    info "mount: $(grep " $V4MNT " /proc/mounts)"
+    check v4.mount-is-4.1 bash -c "grep ' $V4MNT ' /proc/mounts | grep -q 'vers=4.1'"
+    bash "$SCEN" --mnt "$V4MNT" --dir "$V4DIR" --label v4.root $QARG --tree "$TREE" \
+        --sections files,perms,bigdir,tree,git,concurrent
+    v4_locks
+    v4_sqlite
+    v4_reclaim
+    check v4.umount timeout 60 umount "$V4MNT"
+    v4_stop_server
+    rpcbind -w
+}
+
 run_phases() {
     local t
     want_phase selftest && [ "$KT_PHASES" != all ] && phase_selftest
