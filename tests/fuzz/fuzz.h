@@ -72,4 +72,7 @@ typedef void (*fz_reply_fn)(void *ctx, const uint8_t *rec, size_t len, const str
 /* One input, as LLVMFuzzerTestOneInput runs it; fn (may be NULL) sees every reply. */
 void fz_run_input(const uint8_t *data, size_t size, fz_reply_fn fn, void *ctx);
 
+/* NFSv4.1 with no state, as after a fresh start (every input). */
+void fz_nfs4_reset(void);
+
 #endif

@@ -12,6 +12,8 @@
 #define _GNU_SOURCE
 #include "fuzz.h"
 
+#include "nfs4.h"
+
 #include "backend.h"
 #include "cred.h"
 #include "export.h"
@@ -275,6 +277,19 @@ static void export_tree(void)
 		exit(1);
 	}
 	oc_set_max(FZ_CACHE_MAX);
+	fz_nfs4_reset();
+}
+
+/* NFSv4.1 served, with no clients, sessions or state: a fresh start's (no state directory, no grace). */
+void fz_nfs4_reset(void)
+{
+	static const struct nfs4_config cfg = { .enabled = true };
+	char err[256];
+	nfs4_shutdown();
+	if (nfs4_init(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "fuzz_rpc: %s\n", err);
+		exit(1);
+	}
 }
 
 void fz_export_init(void)

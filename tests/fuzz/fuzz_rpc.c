@@ -26,6 +26,8 @@
 #include "fs.h"
 #include "log.h"
 #include "nfs3.h"
+#include "nfs4.h"
+#include "nfs4_prot.h"
 #include "objcache.h"
 #include "recmark.h"
 #include "req.h"
@@ -72,8 +74,8 @@ static uint32_t be32_at(const uint8_t *p)
 
 static const struct proc_desc *proc_of(const uint8_t *rec, size_t len)
 {
-	static const struct prog_desc *const progs[] = { &nfs3_program, &mount1_program,
-							 &mount3_program };
+	static const struct prog_desc *const progs[] = { &nfs3_program, &nfs4_program,
+							 &mount1_program, &mount3_program };
 	if (len < 24)
 		return NULL;
 	uint32_t prog = be32_at(rec + 12), vers = be32_at(rec + 16), proc = be32_at(rec + 20);
@@ -83,9 +85,22 @@ static const struct proc_desc *proc_of(const uint8_t *rec, size_t len)
 	return NULL;
 }
 
-/* The hand-written READDIRPLUS encoder is held to rpcgen's decoder. */
-static xdrproc_t result_decoder(const struct proc_desc *pd)
+static bool is_compound(const struct proc_desc *pd)
 {
+	return pd == &nfs4_program.procs[NFSPROC4_COMPOUND];
+}
+
+/*
+ * The hand-written READDIRPLUS encoder is held to rpcgen's decoder, and so
+ * is a COMPOUND's reply, which its procedure encodes itself.
+ */
+static xdrproc_t result_decoder(const struct proc_desc *pd, size_t *res_size)
+{
+	*res_size = pd->res_size;
+	if (is_compound(pd)) {
+		*res_size = sizeof(COMPOUND4res);
+		return (xdrproc_t)xdr_COMPOUND4res;
+	}
 	if (pd->xdr_res == (xdrproc_t)xdr_READDIRPLUS3res_fast)
 		return (xdrproc_t)xdr_READDIRPLUS3res;
 	return pd->xdr_res;
@@ -110,8 +125,9 @@ static bool result_decodes(const struct proc_desc *pd, const struct rpc_reply *r
 {
 	size_t n;
 	uint8_t *bytes = result_bytes(rep, &n);
-	xdrproc_t dec = result_decoder(pd);
-	void *res = calloc(1, pd->res_size ? pd->res_size : 1);
+	size_t res_size;
+	xdrproc_t dec = result_decoder(pd, &res_size);
+	void *res = calloc(1, res_size ? res_size : 1);
 	if (!res)
 		abort();
 	XDR x;
@@ -135,8 +151,8 @@ static void check_no_server_fault(const struct proc_desc *pd, const struct rpc_r
 	const uint8_t *h = rep->buf + RPC_REPLY_RESERVE;
 	if (be32_at(h + 20) == ACC_SYSTEM_ERR)
 		finding("the server answered SYSTEM_ERR", len);
-	/* NFS3ERR_SERVERFAULT and MNT3ERR_SERVERFAULT are both 10006. */
-	if (pd && (pd->flags & PROC_STATUS) && be32_at(h + 20) == ACC_SUCCESS &&
+	/* NFS3ERR_SERVERFAULT, MNT3ERR_SERVERFAULT and a COMPOUND's NFS4ERR_SERVERFAULT are 10006. */
+	if (pd && (pd->flags & PROC_STATUS || is_compound(pd)) && be32_at(h + 20) == ACC_SUCCESS &&
 	    rep->len >= RPC_REPLY_RESERVE + REPLY_HDR + 4 &&
 	    be32_at(h + REPLY_HDR) == NFS3ERR_SERVERFAULT)
 		finding("the server answered SERVERFAULT", len);
@@ -187,10 +203,14 @@ static void run_record(const uint8_t *rec, size_t len)
 	rpc_reply_free(&rep);
 }
 
-/* NFSv3 procedures that may change the tree: SETATTR, WRITE, CREATE...LINK. */
+/* NFSv3 procedures that may change the tree (SETATTR, WRITE, CREATE...LINK), and any COMPOUND. */
 static bool may_change_export(const uint8_t *rec, size_t len)
 {
-	if (len < 24 || be32_at(rec + 12) != NFS_PROG || be32_at(rec + 16) != 3)
+	if (len < 24 || be32_at(rec + 12) != NFS_PROG)
+		return false;
+	if (be32_at(rec + 16) == 4)
+		return be32_at(rec + 20) == NFSPROC4_COMPOUND;
+	if (be32_at(rec + 16) != 3)
 		return false;
 	uint32_t proc = be32_at(rec + 20);
 	return proc == NFSPROC3_SETATTR || (proc >= NFSPROC3_WRITE && proc <= NFSPROC3_LINK);
@@ -235,6 +255,7 @@ static bool feed_stream(const uint8_t *data, size_t size)
 /* Every input meets a freshly started server's state. */
 static void forget_state(void)
 {
+	fz_nfs4_reset();
 	drc_shutdown();
 	mount_shutdown();
 	oc_shutdown();
