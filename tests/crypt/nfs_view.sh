@@ -86,7 +86,9 @@ refused() { # refused PATTERN ARGS...
 	}
 }
 url() { echo "nfs://127.0.0.1/?nfsport=$PORT&mountport=$PORT&version=3"; }
-mirror() { MIRROR_CHUNK=${2:-5000} "$MIRROR" "$(url)" "$1" >"$1.manifest"; }
+# The client is not under test: libnfs 5.0.2 leaks 24 bytes parsing a URL of "/" (ASan builds).
+MIRROR_ASAN="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+mirror() { ASAN_OPTIONS=$MIRROR_ASAN MIRROR_CHUNK=${2:-5000} "$MIRROR" "$(url)" "$1" >"$1.manifest"; }
 
 # ------------------------------------------------------------------ run
 printf 'correct horse battery staple\n' >"$W/pw"
@@ -192,7 +194,7 @@ check "an exports file with the plain and the encrypted export of one directory"
 	start_server "$W/server3.log" -c "$W/exports"
 mkdir "$W/nfs3"
 check "the synthesized root holds both: the encrypted one copies" \
-	bash -c "MIRROR_CHUNK=7000 '$MIRROR' 'nfs://127.0.0.1/plain.enc?nfsport=$PORT&mountport=$PORT&version=3' '$W/nfs3' >/dev/null"
+	bash -c "ASAN_OPTIONS='$MIRROR_ASAN' MIRROR_CHUNK=7000 '$MIRROR' 'nfs://127.0.0.1/plain.enc?nfsport=$PORT&mountport=$PORT&version=3' '$W/nfs3' >/dev/null"
 "$TOOL" encrypt-tree --passfile "$W/pw" "$W/plain" "$W/view_now"
 check "... and equals encrypt-tree's view of the tree as it is now" same_tree "$W/view_now" "$W/nfs3"
 stop_server
