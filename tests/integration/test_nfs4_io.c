@@ -12,6 +12,7 @@
 #include "itest_core.h"
 #include "nfs4rpc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <rpc/rpc.h>
@@ -193,20 +194,20 @@ static struct opened open_in_root(struct v4c *c, struct open_spec s)
 		for (unsigned i = 0; i < ok->attrset.bitmap4_len && i < 3; i++)
 			o.attrset[i] = ok->attrset.bitmap4_val[i];
 		o.ok.attrset.bitmap4_val = o.attrset;
-		o.ok.attrset.bitmap4_len = ok->attrset.bitmap4_len < 3 ? ok->attrset.bitmap4_len : 3;
+		o.ok.attrset.bitmap4_len =
+			ok->attrset.bitmap4_len < 3 ? ok->attrset.bitmap4_len : 3;
 		o.fh = fh_copy(&result(&res, 2)->nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object);
 	}
 	v4c_free(&res);
 	return o;
 }
 
-static struct opened open_name(struct v4c *c, const char *owner, const char *name,
-			       uint32_t access, uint32_t deny)
+static struct opened open_name(struct v4c *c, const char *owner, const char *name, uint32_t access,
+			       uint32_t deny)
 {
-	return open_in_root(c, (struct open_spec){ .owner = owner,
-						   .access = access,
-						   .deny = deny,
-						   .name = name });
+	return open_in_root(
+		c,
+		(struct open_spec){ .owner = owner, .access = access, .deny = deny, .name = name });
 }
 
 static struct opened create_name(struct v4c *c, const char *owner, const char *name,
@@ -363,8 +364,7 @@ static struct lock_res locku(struct v4c *c, const nfs_fh4 *fh, stateid4 sid, uin
 	return r;
 }
 
-static void assert_denied(const struct lock_res *r, uint64_t off, uint64_t len,
-			  nfs_lock_type4 type)
+static void assert_denied(const struct lock_res *r, uint64_t off, uint64_t len, nfs_lock_type4 type)
 {
 	assert_int_equal(r->status, NFS4ERR_DENIED);
 	assert_int_equal(r->denied.offset, off);
@@ -380,12 +380,13 @@ static void test_open_create_modes(void **state)
 	struct v4c c;
 	connect_session(&c, "io-create");
 	/* UNCHECKED4 with a mode: made with it, and attrset says so. */
-	struct opened o = open_in_root(&c, (struct open_spec){ .owner = "o1",
-							       .access = OPEN4_SHARE_ACCESS_BOTH,
-							       .create = true,
-							       .mode = UNCHECKED4,
-							       .attrs = attrs_of(false, 0, true, 0640),
-							       .name = "u1" });
+	struct opened o =
+		open_in_root(&c, (struct open_spec){ .owner = "o1",
+						     .access = OPEN4_SHARE_ACCESS_BOTH,
+						     .create = true,
+						     .mode = UNCHECKED4,
+						     .attrs = attrs_of(false, 0, true, 0640),
+						     .name = "u1" });
 	assert_int_equal(o.status, NFS4_OK);
 	assert_true(bit_in(&o.ok.attrset, FATTR4_MODE));
 	assert_int_equal(o.ok.rflags & OPEN4_RESULT_LOCKTYPE_POSIX, OPEN4_RESULT_LOCKTYPE_POSIX);
@@ -533,18 +534,17 @@ static void test_open_types_and_claims(void **state)
 	v4c_free(&res);
 
 	/* A delegation claim: none is ever given. */
-	op_open(&ops[1], &(struct open_spec){ .owner = "o",
-					      .access = r,
-					      .claim = CLAIM_DELEGATE_PREV,
-					      .name = "plain" });
+	op_open(&ops[1],
+		&(struct open_spec){
+			.owner = "o", .access = r, .claim = CLAIM_DELEGATE_PREV, .name = "plain" });
 	v4c_op(&ops[0], OP_PUTROOTFH);
 	assert_int_equal(run_op_status(&c, ops, 2, 1), NFS4ERR_NOTSUPP);
 
 	/* A client that says it wants no delegation hears "not wanted". */
-	struct opened nw = open_in_root(
-		&c, (struct open_spec){ .owner = "o2",
-					.access = r | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
-					.name = "plain" });
+	struct opened nw =
+		open_in_root(&c, (struct open_spec){ .owner = "o2",
+						     .access = r | OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+						     .name = "plain" });
 	assert_int_equal(nw.status, NFS4_OK);
 	assert_int_equal(nw.ok.delegation.delegation_type, OPEN_DELEGATE_NONE_EXT);
 	assert_int_equal(nw.ok.delegation.open_delegation4_u.od_whynone.ond_why, WND4_NOT_WANTED);
@@ -586,6 +586,18 @@ static void test_open_types_and_claims(void **state)
 	v4c_close(&c);
 }
 
+/* Client records in the state directory (server/nfs4/clientdb.c: "c-<hex>"). */
+static unsigned count_records(const struct itest_env *e)
+{
+	DIR *d = opendir(itest_sprintf("%s/nfs4", e->state));
+	assert_non_null(d);
+	unsigned n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += strncmp(de->d_name, "c-", 2) == 0 && !strchr(de->d_name, '.');
+	closedir(d);
+	return n;
+}
+
 static void test_open_permissions(void **state)
 {
 	(void)state;
@@ -600,7 +612,10 @@ static void test_open_permissions(void **state)
 	assert_int_equal(chmod(mine, 0400), 0);
 	assert_int_equal(chmod(env.dir, 0777), 0);
 	struct v4c c;
+	unsigned records = count_records(&env);
 	connect_as(&c, srv.port, "io-perm", 4242);
+	/* Its client record is written whichever identity the worker thread had last. */
+	assert_int_equal(count_records(&env), records + 1);
 	const uint32_t r = OPEN4_SHARE_ACCESS_READ, w = OPEN4_SHARE_ACCESS_WRITE;
 	assert_int_equal(open_name(&c, "p", "secret", r, 0).status, NFS4ERR_ACCESS);
 	struct opened p = open_name(&c, "p", "public", r, 0);
@@ -614,12 +629,13 @@ static void test_open_permissions(void **state)
 	assert_int_equal(m.status, NFS4_OK);
 	assert_int_equal(write_file(&c, &m.fh, m.sid, 1, "y", 1), NFS4_OK);
 	/* The creator opens what it made, even read-only. */
-	struct opened ro = open_in_root(&c, (struct open_spec){ .owner = "p5",
-								.access = OPEN4_SHARE_ACCESS_BOTH,
-								.create = true,
-								.mode = GUARDED4,
-								.attrs = attrs_of(false, 0, true, 0444),
-								.name = "made-ro" });
+	struct opened ro =
+		open_in_root(&c, (struct open_spec){ .owner = "p5",
+						     .access = OPEN4_SHARE_ACCESS_BOTH,
+						     .create = true,
+						     .mode = GUARDED4,
+						     .attrs = attrs_of(false, 0, true, 0444),
+						     .name = "made-ro" });
 	assert_int_equal(ro.status, NFS4_OK);
 	assert_int_equal(write_file(&c, &ro.fh, ro.sid, 0, "abc", 3), NFS4_OK);
 	struct stat sb;
@@ -672,8 +688,8 @@ static void test_upgrade_downgrade_close(void **state)
 	connect_session(&c, "io-updown");
 	struct opened o1 = create_name(&c, "o", "updown", OPEN4_SHARE_ACCESS_READ, 0);
 	assert_int_equal(o1.status, NFS4_OK);
-	struct opened o2 = open_name(&c, "o", "updown", OPEN4_SHARE_ACCESS_WRITE,
-				     OPEN4_SHARE_DENY_WRITE);
+	struct opened o2 =
+		open_name(&c, "o", "updown", OPEN4_SHARE_ACCESS_WRITE, OPEN4_SHARE_DENY_WRITE);
 	assert_int_equal(o2.status, NFS4_OK);
 	assert_true(same_other(&o1.sid, &o2.sid));
 	assert_int_equal(o2.sid.seqid, 2);
@@ -696,8 +712,9 @@ static void test_upgrade_downgrade_close(void **state)
 	d->share_deny = OPEN4_SHARE_DENY_NONE;
 	COMPOUND4res res;
 	assert_int_equal(run(&c, ops, 2, &res), NFS4_OK);
-	stateid4 o3 = result(&res, 1)
-			      ->nfs_resop4_u.opopen_downgrade.OPEN_DOWNGRADE4res_u.resok4.open_stateid;
+	stateid4 o3 =
+		result(&res, 1)
+			->nfs_resop4_u.opopen_downgrade.OPEN_DOWNGRADE4res_u.resok4.open_stateid;
 	v4c_free(&res);
 	assert_int_equal(o3.seqid, 3);
 	/* Read-only now. */
@@ -1217,6 +1234,33 @@ static void test_lease_expiry(void **state)
 	itest_env_cleanup(&e);
 }
 
+/*
+ * Client records are the server's files: written whatever identity the
+ * worker has from its last caller. One worker, last serving uid 4242 (who
+ * may not enter the 0700 state directory), then a new client's session.
+ */
+static void test_records_written_as_server(void **state)
+{
+	(void)state;
+	struct itest_env e;
+	struct itest_server s;
+	assert_int_equal(itest_env_init(&e, "nfs4rec"), 0);
+	const char *extra[] = { "--nfs4", "--threads", "1", NULL };
+	assert_int_equal(itest_server_start(&s, &e, extra), 0);
+	struct v4c x, y;
+	connect_as(&x, s.port, "rec-x", 4242);
+	nfs_argop4 op;
+	v4c_op(&op, OP_PUTROOTFH);
+	assert_int_equal(run_op_status(&x, &op, 1, 0), NFS4_OK);
+	connect_as(&y, s.port, "rec-y", 0);
+	assert_int_equal(count_records(&e), 2);
+	assert_false(strstr(itest_slurp(s.err_path), "cannot write a client record"));
+	v4c_close(&x);
+	v4c_close(&y);
+	assert_int_equal(itest_server_stop(&s), 0);
+	itest_env_cleanup(&e);
+}
+
 /* EXCHANGE_ID and CREATE_SESSION without RECLAIM_COMPLETE: a client that has state to reclaim. */
 static void connect_reclaimer(struct v4c *c, int port, const char *owner)
 {
@@ -1233,8 +1277,8 @@ static void connect_reclaimer(struct v4c *c, int port, const char *owner)
 	COMPOUND4res res;
 	assert_int_equal(v4c_compound(c, &op, 1, &res), 0);
 	assert_int_equal(res.status, NFS4_OK);
-	EXCHANGE_ID4resok *eok =
-		&res.resarray.resarray_val[0].nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u.eir_resok4;
+	EXCHANGE_ID4resok *eok = &res.resarray.resarray_val[0]
+					  .nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u.eir_resok4;
 	c->clientid = eok->eir_clientid;
 	c->cs_seq = eok->eir_sequenceid;
 	v4c_free(&res);
@@ -1361,6 +1405,7 @@ int main(void)
 		cmocka_unit_test(test_local_locks),
 		cmocka_unit_test(test_stateid_ops),
 		cmocka_unit_test(test_lease_expiry),
+		cmocka_unit_test(test_records_written_as_server),
 		cmocka_unit_test(test_grace_after_kill),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
