@@ -367,10 +367,20 @@ static nfsstat4 open_result(struct open_ctx *o, const struct st4_stateid *sid, O
 	return NFS4_OK;
 }
 
+/* share_access (WANT bits aside) and share_deny as 18.16.3 has them: checked before any create. */
+static bool valid_share(uint32_t access, uint32_t deny)
+{
+	uint32_t a = access & 0xffu;
+	return a >= OPEN4_SHARE_ACCESS_READ && a <= OPEN4_SHARE_ACCESS_BOTH &&
+	       deny <= OPEN4_SHARE_DENY_BOTH;
+}
+
 OP4_DECL(open)
 {
 	OPEN4resok *ok = &res->nfs_resop4_u.opopen.OPEN4res_u.resok4;
 	struct open_ctx o = { .cs = cs, .a = &arg->nfs_argop4_u.opopen };
+	if (!valid_share(o.a->share_access, o.a->share_deny))
+		return NFS4ERR_INVAL;
 	memset(&ok->cinfo, 0, sizeof(ok->cinfo));
 	nfsstat4 st = open_find(&o, &ok->cinfo);
 	if (st == NFS4_OK)

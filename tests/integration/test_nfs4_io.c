@@ -487,6 +487,11 @@ static void test_open_create_modes(void **state)
 	bad.attrs = (fattr4){ { 1, w }, { 4, itest_alloc(4) } };
 	assert_int_equal(open_in_root(&c, bad).status, NFS4ERR_INVAL);
 	assert_int_not_equal(access(itest_path(&env, "never"), F_OK), 0);
+	/* Nor does a share access of nothing. */
+	bad.attrs = attrs_of(false, 0, false, 0);
+	bad.access = OPEN4_SHARE_ACCESS_WANT_NO_DELEG;
+	assert_int_equal(open_in_root(&c, bad).status, NFS4ERR_INVAL);
+	assert_int_not_equal(access(itest_path(&env, "never"), F_OK), 0);
 
 	/* No such name without create. */
 	assert_int_equal(open_name(&c, "o1", "missing", OPEN4_SHARE_ACCESS_READ, 0).status,
