@@ -157,6 +157,39 @@ static nfsstat4 create_checked(struct open_ctx *o, struct vfs_obj *dir, const ch
 	return lookup_existing(o, dir, name);
 }
 
+/* A new exclusive file: the rest of its attributes, then the verifier, last, so nothing moves it. */
+static nfsstat4 stamp_new(struct open_ctx *o, const struct vfs_new *n, struct vfs_sattr *sa,
+			  uint32_t va, uint32_t vm)
+{
+	o->created = true;
+	nfsstat4 st = take_new(o, n);
+	if (st == NFS4_OK)
+		st = apply_rest(o, sa);
+	if (st != NFS4_OK)
+		return st;
+	struct vfs_sattr times = { .mask = VFS_SET_ATIME | VFS_SET_MTIME,
+				   .atime = { (time_t)va, 0 },
+				   .mtime = { (time_t)vm, 0 } };
+	return setattr_file(o, &times);
+}
+
+/*
+ * The name exists: this OPEN's retransmission finds the file its first
+ * transmission made by the verifier (anything else is EXIST). It is the
+ * caller's own only if the caller owns it: else permissions are checked.
+ */
+static nfsstat4 retransmitted(struct open_ctx *o, struct vfs_obj *dir, const char *name,
+			      uint32_t va, uint32_t vm)
+{
+	nfsstat4 st = lookup_existing(o, dir, name);
+	if (st != NFS4_OK)
+		return st;
+	if (!verifier_matches(&o->file->st, va, vm))
+		return NFS4ERR_EXIST;
+	o->created = o->file->st.st_uid == cred_current()->uid;
+	return NFS4_OK;
+}
+
 /*
  * EXCLUSIVE4 (4.0's, the client sets the attributes after) and
  * EXCLUSIVE4_1 (cva_attrs within suppattr_exclcreat). The verifier goes in
@@ -178,22 +211,11 @@ static nfsstat4 create_exclusive(struct open_ctx *o, struct vfs_obj *dir, const 
 	mode_t mode = (sa.mask & VFS_SET_MODE) ? sa.mode : attrs ? DEFAULT_FILE_MODE : 0;
 	struct vfs_new n;
 	int rc = dir->ex->ops->create(dir, name, mode, &n);
-	if (rc != 0 && rc != -EEXIST)
-		return nfs4_errno(rc);
-	nfsstat4 st = rc == 0 ? take_new(o, &n) : lookup_existing(o, dir, name);
-	if (st == NFS4_OK && rc == 0)
-		st = apply_rest(o, &sa);
-	if (st == NFS4_OK && rc == 0) {
-		struct vfs_sattr times = { .mask = VFS_SET_ATIME | VFS_SET_MTIME,
-					   .atime = { (time_t)va, 0 },
-					   .mtime = { (time_t)vm, 0 } };
-		st = setattr_file(o, &times);
-	}
+	nfsstat4 st = rc == 0	      ? stamp_new(o, &n, &sa, va, vm)
+		      : rc == -EEXIST ? retransmitted(o, dir, name, va, vm)
+				      : nfs4_errno(rc);
 	if (st != NFS4_OK)
 		return st;
-	if (!verifier_matches(&o->file->st, va, vm))
-		return NFS4ERR_EXIST;
-	o->created = true;
 	bit_set(o->attrset, FATTR4_TIME_ACCESS);
 	bit_set(o->attrset, FATTR4_TIME_MODIFY);
 	return NFS4_OK;

@@ -817,6 +817,18 @@ static void test_read_write_commit(void **state)
 	assert_memory_equal(rd->data.data_val, buf, len);
 	v4c_free(&res);
 
+	/* A reply the slot is to keep is held to what it may keep (8 KiB here). */
+	nfs_argop4 cached[3];
+	v4c_seq(&c, &cached[0], 1, true);
+	v4c_putfh(&cached[1], &o.fh);
+	op_read(&cached[2], o.sid, 0, 100000);
+	assert_int_equal(v4c_compound(&c, cached, 3, &res), 0);
+	assert_int_equal(res.status, NFS4_OK);
+	rd = &res.resarray.resarray_val[2].nfs_resop4_u.opread.READ4res_u.resok4;
+	assert_true(rd->data.data_len > 0 && rd->data.data_len < 8192);
+	assert_memory_equal(rd->data.data_val, buf, rd->data.data_len);
+	v4c_free(&res);
+
 	/* COMMIT's verifier stays the same between calls (no restart). */
 	v4c_op(&ops[1], OP_COMMIT);
 	assert_int_equal(run(&c, ops, 2, &res), NFS4_OK);
