@@ -72,6 +72,9 @@ struct nfs4_attr_buf {
 	size_t budget;
 };
 
+/* The change attribute of an object with attributes st (also change_info4's before and after). */
+uint64_t nfs4_attr_change(const struct stat *st);
+
 /* Bytes fa takes on the wire. */
 size_t nfs4_attr_xdr_size(const fattr4 *fa);
 

@@ -469,6 +469,14 @@ struct st4_open_args {
 enum st4_status st4_open(struct st4_server *srv, struct st4_client *c,
 			 const struct st4_open_args *a, struct st4_stateid *out);
 
+/*
+ * What st4_open would answer about the client and the grace period alone
+ * (NFS4ERR_EXPIRED, NFS4ERR_GRACE, NFS4ERR_NO_GRACE), before the file
+ * exists: OPEN asks first so that it creates no file for an OPEN that then
+ * fails. st4_open still decides.
+ */
+enum st4_status st4_grace_check(struct st4_server *srv, struct st4_client *c, bool reclaim);
+
 /* OPEN_DOWNGRADE (18.18): the new bits must be a subset of the open's (else NFS4ERR_INVAL). */
 enum st4_status st4_open_downgrade(struct st4_server *srv, struct st4_client *c,
 				   const struct st4_stateid *sid, const struct st4_filekey *file,
@@ -496,7 +504,11 @@ struct st4_lock_denied {
 
 struct st4_lock_args {
 	struct st4_filekey file;
-	void *file_ctx;		 /* for the hooks: the real file (a struct st4_ofd_file for OFD) */
+	/*
+	 * For the hooks: the real file (a struct st4_ofd_file for OFD); NULL
+	 * when the backend has nothing to lock through: the core's locks alone.
+	 */
+	void *file_ctx;
 	enum st4_lock_type type; /* READ or WRITE */
 	bool reclaim;
 	uint64_t offset, length; /* length UINT64_MAX: to the end */

@@ -194,6 +194,13 @@ struct vfs_ops {
 	uint64_t (*fsid)(const struct export *ex, const struct stat *st);
 	/* Release what the export holds (descriptors, cached objects). */
 	void (*shutdown)(struct export *ex);
+	/*
+	 * Optional: a descriptor of the file (O_PATH is enough, owned by obj)
+	 * that NFSv4 byte-range locks are mirrored through as OFD locks, so a
+	 * process working in the directory sees them; -errno or no member: the
+	 * NFSv4 state core's locks alone.
+	 */
+	int (*lock_fd)(struct vfs_obj *obj);
 };
 
 extern const struct vfs_ops passthrough_ops;
@@ -222,6 +229,23 @@ int vfs_readdir(struct vfs_obj *dir, uint64_t cookie, size_t want, bool plus, vf
 		void *ctx, bool *eof);
 /* The export's root handle, or the directory MOUNT names below it. */
 int vfs_mount_lookup(struct export *ex, const char *subpath, struct vfs_new *out);
+
+/*
+ * The server's write verifier, the same for NFSv3 and NFSv4.1 WRITE and
+ * COMMIT: new at every start (vfs_write_verf_init), so a client resends
+ * what it wrote unstable before a restart.
+ */
+#define VFS_WRITE_VERF_SIZE 8
+void vfs_write_verf_init(void);
+void vfs_write_verf(uint8_t out[VFS_WRITE_VERF_SIZE]);
+
+/*
+ * May the caller (the thread's identity) read (write) obj through the
+ * server's own I/O descriptor? Owner override as knfsd does it: an owner
+ * may whatever the mode; execute permission allows reading (clients read
+ * executables to run them).
+ */
+bool vfs_may_io(struct vfs_obj *obj, bool write);
 
 /* The handle of an export's object: the codec with the export's id. */
 void vfs_make_fh(const struct export *ex, mode_t mode, const void *payload, unsigned len,

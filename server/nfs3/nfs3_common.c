@@ -5,24 +5,19 @@
 #include "nfs3.h"
 
 #include <errno.h>
-#include <sodium.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static writeverf3 write_verf;
-
+/* The verifier is the server's, shared with NFSv4.1 (vfs.c). */
 void nfs3_init_verifier(void)
 {
-	/* Boot time plus randomness: differs after every restart, even a fast one. */
-	uint32_t t = (uint32_t)time(NULL);
-	memcpy(write_verf, &t, 4);
-	randombytes_buf(write_verf + 4, 4);
+	vfs_write_verf_init();
 }
 
 void nfs3_write_verf(writeverf3 out)
 {
-	memcpy(out, write_verf, sizeof(writeverf3));
+	_Static_assert(sizeof(writeverf3) == VFS_WRITE_VERF_SIZE, "one verifier for v3 and v4.1");
+	vfs_write_verf((uint8_t *)out);
 }
 
 nfsstat3 nfs3_name(struct req *req, const filename3 *name, unsigned flags, char **out)
@@ -93,12 +88,5 @@ uint32_t nfs3_max_transfer(const struct req *req)
 
 bool nfs3_may_io(struct vfs_obj *obj, bool write)
 {
-	const struct vfs_ops *ops = obj->ex->ops;
-	const struct ids *ids = cred_current();
-	if (ids->uid == obj->st.st_uid)
-		return true;
-	if (write)
-		return ops->access(obj, W_OK) == 0;
-	/* Clients read executables to run them, so execute permission allows READ too. */
-	return ops->access(obj, R_OK) == 0 || ops->access(obj, X_OK) == 0;
+	return vfs_may_io(obj, write);
 }

@@ -158,10 +158,14 @@ static bool_t e_fh_expire(XDR *x, const struct nfs4_attr_src *s)
  * distinct ctime is a distinct value and a later one a larger value. Two
  * changes within one timestamp tick are one change to the client.
  */
+uint64_t nfs4_attr_change(const struct stat *st)
+{
+	return ((uint64_t)st->st_ctim.tv_sec << 30) + (uint64_t)st->st_ctim.tv_nsec;
+}
+
 static bool_t e_change(XDR *x, const struct nfs4_attr_src *s)
 {
-	const struct timespec *c = &s->st->st_ctim;
-	return put_u64(x, ((uint64_t)c->tv_sec << 30) + (uint64_t)c->tv_nsec);
+	return put_u64(x, nfs4_attr_change(s->st));
 }
 
 static bool_t e_size(XDR *x, const struct nfs4_attr_src *s)

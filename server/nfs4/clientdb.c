@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "st4_int.h"
 
+#include "cred.h"
 #include "log.h"
 
 #include <dirent.h>
@@ -214,7 +215,14 @@ void st4_db_sync(struct st4_server *srv, const uint8_t *ownerid, uint32_t len)
 	pthread_mutex_lock(&srv->db_lock);
 	struct st4_record r = { 0 };
 	bool keep = current_record(srv, ownerid, len, &r);
+	/*
+	 * The records are the server's files in its own 0700 directory: written
+	 * as the server, whoever's request leads here (a worker thread keeps the
+	 * identity of the last caller it served, which may not enter it).
+	 */
+	cred_escalate();
 	int rc = keep ? write_record(srv->db_fd, &r) : remove_record(srv->db_fd, ownerid, len);
+	cred_restore();
 	pthread_mutex_unlock(&srv->db_lock);
 	free(r.ownerid);
 	if (rc < 0)

@@ -50,6 +50,14 @@ enum st4_status st4_grace_check_locked(struct st4_server *srv, struct st4_client
 	return c->reclaim_complete ? ST4_OK : ST4_ERR_GRACE;
 }
 
+enum st4_status st4_grace_check(struct st4_server *srv, struct st4_client *c, bool reclaim)
+{
+	pthread_mutex_lock(&srv->lock);
+	enum st4_status st = c->dead ? ST4_ERR_EXPIRED : st4_grace_check_locked(srv, c, reclaim);
+	pthread_mutex_unlock(&srv->lock);
+	return st;
+}
+
 static struct st4_reclaimer *reclaimer_of(struct st4_server *srv, const struct st4_client *c)
 {
 	for (unsigned i = 0; i < srv->nrec; i++) {

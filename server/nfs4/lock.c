@@ -105,10 +105,9 @@ static enum st4_status apply_on_file(struct st4_server *srv, struct st4_state *l
 	if (!h)
 		return ST4_OK;
 	if (!ls->owner_ctx) {
-		if (type == ST4_LOCK_UNLOCK)
-			return ST4_OK; /* nothing was ever taken on the file */
-		if (!file_ctx)
-			return ST4_ERR_SERVERFAULT;
+		/* Nothing was ever taken on the file, or the backend has nothing to lock through. */
+		if (type == ST4_LOCK_UNLOCK || !file_ctx)
+			return ST4_OK;
 		int rc = h->owner_open(srv->cfg.hooks_arg, file_ctx, &ls->owner_ctx);
 		if (rc < 0) {
 			log_warn("nfs4: cannot open the file for a lock-owner: %s", strerror(-rc));
@@ -296,7 +295,7 @@ static enum st4_status test_on_file(struct st4_server *srv, void *file_ctx, void
 	if (!h)
 		return ST4_OK;
 	if (!file_ctx && !owner_ctx)
-		return ST4_ERR_SERVERFAULT;
+		return ST4_OK; /* a backend with nothing to lock through: the core's locks alone */
 	struct st4_hook_conflict hc = { 0 };
 	int rc = h->test(srv->cfg.hooks_arg, file_ctx, owner_ctx, type, start, end, &hc);
 	if (rc == -EAGAIN)

@@ -85,6 +85,8 @@ nfsstat4 nfs4_errno(int rc);
 nfsstat4 nfs4_set_cur_fh(struct nfs4_cs *cs, const void *fh, unsigned len);
 /* The same from a backend's new object (LOOKUP, OPEN, CREATE). */
 nfsstat4 nfs4_set_cur_new(struct nfs4_cs *cs, const struct vfs_new *n);
+/* The same from an object already resolved from fh: the current filehandle takes obj's reference. */
+void nfs4_set_cur_obj(struct nfs4_cs *cs, struct vfs_obj *obj, const struct fh_buf *fh);
 void nfs4_cs_release(struct nfs4_cs *cs);
 /* No current filehandle any more (SECINFO consumes it). */
 void nfs4_cs_release_cur(struct nfs4_cs *cs);
@@ -101,6 +103,17 @@ static inline struct st4_client *nfs4_client(const struct nfs4_cs *cs)
 {
 	return cs->in_session ? cs->slot.client : NULL;
 }
+
+/* ---- ops_io.c: what the I/O and lock operations share ---- */
+
+/* The state core's name for the file obj is. */
+static inline struct st4_filekey nfs4_filekey(const struct vfs_obj *obj)
+{
+	return (struct st4_filekey){ .dev = (uint64_t)obj->st.st_dev,
+				     .ino = (uint64_t)obj->st.st_ino };
+}
+/* OPEN, READ, WRITE, COMMIT and the locks act on regular files (RFC 8881 18.22.3's errors). */
+nfsstat4 nfs4_regular_check(const struct vfs_obj *obj);
 
 /* ---- the operations (ops_*.c) ---- */
 #define OP4_DECL(name) nfsstat4 nfs4_op_##name(struct nfs4_cs *cs, nfs_argop4 *arg, nfs_resop4 *res)

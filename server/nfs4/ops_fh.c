@@ -68,6 +68,14 @@ nfsstat4 nfs4_set_cur_fh(struct nfs4_cs *cs, const void *fh, unsigned len)
 	return NFS4_OK;
 }
 
+void nfs4_set_cur_obj(struct nfs4_cs *cs, struct vfs_obj *obj, const struct fh_buf *fh)
+{
+	put_obj(&cs->cur);
+	cs->cur = obj;
+	cs->cur_fh = *fh;
+	cs->cur_sid_set = false;
+}
+
 nfsstat4 nfs4_set_cur_new(struct nfs4_cs *cs, const struct vfs_new *n)
 {
 	return nfs4_set_cur_fh(cs, n->fh.data, n->fh.len);

@@ -6,12 +6,41 @@
 #include "vfs.h"
 
 #include "access.h"
+#include "cred.h"
 #include "log.h"
 #include "req.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint8_t write_verf[VFS_WRITE_VERF_SIZE];
+
+void vfs_write_verf_init(void)
+{
+	/* Boot time plus randomness: differs after every restart, even a fast one. */
+	uint32_t t = (uint32_t)time(NULL);
+	memcpy(write_verf, &t, 4);
+	randombytes_buf(write_verf + 4, 4);
+}
+
+void vfs_write_verf(uint8_t out[VFS_WRITE_VERF_SIZE])
+{
+	memcpy(out, write_verf, VFS_WRITE_VERF_SIZE);
+}
+
+bool vfs_may_io(struct vfs_obj *obj, bool write)
+{
+	const struct vfs_ops *ops = obj->ex->ops;
+	if (cred_current()->uid == obj->st.st_uid)
+		return true;
+	if (write)
+		return ops->access(obj, W_OK) == 0;
+	return ops->access(obj, R_OK) == 0 || ops->access(obj, X_OK) == 0;
+}
 
 enum vfs_type vfs_type_of(mode_t mode)
 {

@@ -83,6 +83,12 @@ static int pt_lookup_path(struct export *ex, const char *sub, struct vfs_new *ou
 	return rc;
 }
 
+/* The O_PATH descriptor: the OFD lock hooks reopen it per lock-owner. */
+static int pt_lock_fd(struct vfs_obj *obj)
+{
+	return obj_fd(obj);
+}
+
 static int pt_access(struct vfs_obj *obj, int mode)
 {
 	return fs_access(obj_fd(obj), mode);
@@ -432,4 +438,5 @@ const struct vfs_ops passthrough_ops = {
 	.statfs = pt_statfs,
 	.fsid = pt_fsid,
 	.shutdown = pt_shutdown,
+	.lock_fd = pt_lock_fd,
 };
